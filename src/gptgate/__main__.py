@@ -1,0 +1,3 @@
+from gptgate.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""ChatGPT accounts: credentials, quota windows, health, and the pool that picks one."""

@@ -1,0 +1,1 @@
+"""The hub: one request shape, one event stream, one response shape, all Responses-API shaped."""

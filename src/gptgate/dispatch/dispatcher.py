@@ -1,0 +1,163 @@
+"""Dispatch: lease an account, open the upstream, hold the answer until it is known to be good.
+
+Before anything reaches the client the dispatcher may still change its mind: a credential-scoped
+failure (usage limit, revoked token) cools the account and the request moves to the next one;
+a transient one (5xx, network) is retried after a short backoff; a request-scoped one goes back
+to the client with its own status. To make that decision on failures that the upstream reports
+*inside* a 200 stream (``response.failed`` right after ``response.created``), the preamble events
+(created / in_progress) are held until the first content event. After that, no retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator
+
+from gptgate import errors
+from gptgate.accounts.model import Account
+from gptgate.accounts.pool import AccountPool
+from gptgate.canonical import events as ev
+from gptgate.canonical.events import Event
+from gptgate.canonical.failures import error_of_failed
+from gptgate.canonical.fold import Folder
+from gptgate.canonical.request import CanonicalRequest
+from gptgate.types import JSONObject
+from gptgate.upstreams.base import Upstream, UpstreamStream
+
+log = logging.getLogger("gptgate.dispatch")
+
+PREAMBLE = frozenset({ev.CREATED, ev.IN_PROGRESS, ev.QUEUED})
+
+
+class OpenStream:
+    """An upstream answer that has passed the first-byte checks: ``first`` then the rest."""
+
+    __slots__ = ("_batches", "_pool", "_released", "_stream", "account", "first")
+
+    def __init__(
+        self,
+        stream: UpstreamStream,
+        batches: AsyncIterator[list[Event]],
+        first: list[Event],
+        account: Account,
+        pool: AccountPool,
+    ) -> None:
+        self._stream = stream
+        self._batches = batches
+        self.first = first
+        self.account = account
+        self._pool = pool
+        self._released = False
+
+    async def __aiter__(self) -> AsyncIterator[list[Event]]:
+        if self.first:
+            yield self.first
+        if self.first and self.first[-1].type in ev.TERMINAL:
+            return
+        async for batch in self._batches:
+            yield batch
+
+    async def fold(self) -> JSONObject:
+        """Read the whole answer and fold it into the final response (non-stream replies)."""
+        folder = Folder()
+        try:
+            async for batch in self:
+                folder.feed(batch)
+        finally:
+            await self.aclose()
+        return folder.response or {"status": "failed", "error": {"code": "stream_disconnected"}, "output": []}
+
+    async def aclose(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        try:
+            await self._stream.aclose()
+        finally:
+            self._pool.release(self.account)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pool: AccountPool,
+        upstreams: dict[str, Upstream],
+        *,
+        retry_times: int,
+        first_byte_timeout: float,
+    ) -> None:
+        self.pool = pool
+        self.upstreams = upstreams
+        self._retries = retry_times
+        self._first_byte_timeout = first_byte_timeout
+
+    def upstream_for(self, request: CanonicalRequest) -> Upstream:
+        return self.upstreams[request.upstream or "codex"]
+
+    async def open(self, request: CanonicalRequest) -> OpenStream:
+        """An open stream, or the error the client should get (after bounded retries)."""
+        upstream = self.upstream_for(request)
+        tried: set[int] = set()
+        for attempt in range(self._retries + 1):
+            account = self.pool.acquire(tried)  # PoolExhausted when every account is cooling
+            tried.add(id(account))
+            try:
+                return await self._attempt(upstream, request, account)
+            except errors.AccountError as exc:
+                self.pool.release(account)
+                self.pool.penalize(account, exc)
+                last: errors.UpstreamError = exc
+            except errors.UpstreamError as exc:
+                self.pool.release(account)
+                if not exc.retryable or attempt == self._retries:
+                    raise
+                tried.discard(id(account))  # transient: the same account may serve the retry
+                last = exc
+                await asyncio.sleep(_backoff(attempt, exc.retry_after))
+            except BaseException:
+                self.pool.release(account)
+                raise
+        self.pool.release(self.pool.acquire(tried))  # raises PoolExhausted if nothing healthy is left
+        raise errors.UpstreamUnavailable(
+            f"{self._retries + 1} attempt(s) failed on different accounts; last: {last.message}",
+            code="retries_exhausted",
+        )
+
+    async def _attempt(self, upstream: Upstream, request: CanonicalRequest, account: Account) -> OpenStream:
+        stream = await upstream.open(request, account)
+        batches = stream.batches()
+        try:
+            async with asyncio.timeout(self._first_byte_timeout):
+                first = await _first_content(batches)
+        except TimeoutError as exc:
+            await stream.aclose()
+            raise errors.UpstreamTimeout("the upstream started but produced nothing in time") from exc
+        except BaseException:
+            await stream.aclose()
+            raise
+        if first and first[-1].type == ev.FAILED and not _has_content(first):
+            await stream.aclose()
+            raise error_of_failed(first[-1].data.get("response") or {})
+        return OpenStream(stream, batches, first, account, self.pool)
+
+
+async def _first_content(batches: AsyncIterator[list[Event]]) -> list[Event]:
+    """Collect batches until one holds an event past the preamble (or the stream ends)."""
+    held: list[Event] = []
+    async for batch in batches:
+        held.extend(batch)
+        if any(e.type not in PREAMBLE for e in batch):
+            break
+    return held
+
+
+def _has_content(events: list[Event]) -> bool:
+    return any(e.type not in PREAMBLE and e.type not in ev.TERMINAL for e in events)
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float:
+    if retry_after is not None and retry_after <= 5:
+        return float(retry_after)
+    return 0.2 * (2.0**attempt) * random.uniform(0.9, 1.1)

@@ -1,0 +1,94 @@
+"""The assembled gateway: settings, model catalogue, account pool, upstreams, dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from gptgate.accounts.model import Account
+from gptgate.accounts.pool import AccountPool
+from gptgate.dispatch.dispatcher import Dispatcher
+from gptgate.dispatch.models import ModelCatalog
+from gptgate.settings import Settings
+from gptgate.upstreams.base import Upstream
+from gptgate.upstreams.codex.client import CodexUpstream
+from gptgate.upstreams.transport import AiohttpTransport, CurlCffiTransport, Transport
+
+log = logging.getLogger("gptgate")
+
+MODELS_REFRESH_SECONDS = 3600.0
+
+
+def configured_accounts(settings: Settings) -> list[Account]:
+    accounts: list[Account] = []
+    if settings.access_token is not None:
+        accounts.append(
+            Account.from_tokens(settings.access_token.get_secret_value(), account_id=settings.account_id)
+        )
+    if settings.auth_json is not None:
+        accounts.append(Account.from_auth_json(settings.auth_json.expanduser()))
+    return accounts
+
+
+def make_transport(settings: Settings) -> Transport:
+    if settings.codex_transport == "curl_cffi":
+        return CurlCffiTransport(
+            impersonate=settings.codex_impersonate,
+            connect_timeout=settings.connect_timeout,
+            idle_timeout=settings.idle_timeout,
+            limit=settings.upstream_connections,
+        )
+    return AiohttpTransport(
+        connect_timeout=settings.connect_timeout,
+        idle_timeout=settings.idle_timeout,
+        limit=settings.upstream_connections,
+    )
+
+
+class Gateway:
+    def __init__(self, settings: Settings, accounts: list[Account] | None = None) -> None:
+        self.settings = settings
+        self.catalog = ModelCatalog(settings.models, settings.model_aliases, settings.default_model)
+        self.pool = AccountPool(accounts if accounts is not None else configured_accounts(settings))
+        codex = CodexUpstream(
+            make_transport(settings),
+            base_url=settings.codex_base_url,
+            originator=settings.originator,
+            client_version=settings.client_version,
+            first_byte_timeout=settings.first_byte_timeout,
+        )
+        self.upstreams: dict[str, Upstream] = {"codex": codex}
+        self.dispatcher = Dispatcher(
+            self.pool,
+            self.upstreams,
+            retry_times=settings.retry_times,
+            first_byte_timeout=settings.first_byte_timeout,
+        )
+        self._models_fetched = 0.0
+        self._models_task: asyncio.Task[None] | None = None
+
+    def refresh_models_soon(self) -> None:
+        """Fetch the upstream's model list in the background when it is stale."""
+        if not self.settings.fetch_upstream_models or not self.pool.accounts:
+            return
+        if time.monotonic() - self._models_fetched < MODELS_REFRESH_SECONDS and self._models_fetched:
+            return
+        if self._models_task is None or self._models_task.done():
+            self._models_task = asyncio.ensure_future(self._refresh_models())
+
+    async def _refresh_models(self) -> None:
+        self._models_fetched = time.monotonic()
+        upstream = self.upstreams["codex"]
+        try:
+            infos = await upstream.list_models(self.pool.accounts[0])
+        except Exception as exc:  # the catalogue in settings stays in force
+            log.warning("could not fetch the upstream model list: %s", exc)
+            return
+        self.catalog.add_upstream(infos)
+
+    async def close(self) -> None:
+        if self._models_task is not None:
+            self._models_task.cancel()
+        for upstream in self.upstreams.values():
+            await upstream.close()

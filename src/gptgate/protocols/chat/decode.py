@@ -1,0 +1,300 @@
+"""Chat Completions request -> canonical request (client-apis.md §2.1, §7.1)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import orjson
+
+from gptgate.canonical import items
+from gptgate.canonical.request import CanonicalRequest
+from gptgate.errors import RequestError, UnsupportedFeature
+from gptgate.protocols import fields as f
+from gptgate.types import JSONObject
+
+#: Accepted, but the Codex upstream has no equivalent: reported in ``x-gptgate-ignored``.
+IGNORED: Final = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "stop",
+    "logit_bias",
+    "user",
+    "metadata",
+    "store",
+    "safety_identifier",
+    "prediction",
+    "web_search_options",
+)
+KNOWN: Final = frozenset(
+    {
+        *IGNORED,
+        "model",
+        "messages",
+        "stream",
+        "stream_options",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "functions",
+        "function_call",
+        "response_format",
+        "reasoning_effort",
+        "reasoning",
+        "verbosity",
+        "prompt_cache_key",
+        "session_id",
+        "service_tier",
+        "n",
+        "logprobs",
+        "top_logprobs",
+        "modalities",
+        "audio",
+    }
+)
+
+
+def decode(body: JSONObject) -> CanonicalRequest:
+    model = f.req_str(body, "model")
+    raw_messages = f.opt_list(body, "messages")
+    if not raw_messages:
+        raise RequestError("'messages' must be a non-empty array.", param="messages")
+    _reject_unservable(body)
+    stream = bool(f.opt_bool(body, "stream"))
+    req = CanonicalRequest(model=model, requested_model=model, input=_messages(raw_messages), origin="chat")
+    req.stream = stream
+    req.tools = _tools(body)
+    req.tool_choice = _tool_choice(body)
+    req.parallel_tool_calls = f.opt_bool(body, "parallel_tool_calls")
+    req.reasoning = _reasoning(body)
+    req.text = _text(body)
+    req.prompt_cache_key = f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id")
+    req.service_tier = f.opt_str(body, "service_tier")
+    req.ignored = [k for k in IGNORED if body.get(k) is not None]
+    req.extras = {k: v for k, v in body.items() if k not in KNOWN}
+    return req
+
+
+def include_usage(body: JSONObject) -> bool:
+    options = f.opt_obj(body, "stream_options") or {}
+    return bool(f.opt_bool(options, "include_usage", "stream_options."))
+
+
+def _reject_unservable(body: JSONObject) -> None:
+    n = f.opt_int(body, "n")
+    if n is not None and n != 1:
+        raise UnsupportedFeature(
+            "'n' > 1 is not supported: the upstream produces one choice per request.", param="n"
+        )
+    if f.opt_bool(body, "logprobs"):
+        raise UnsupportedFeature("'logprobs' is not supported by the upstream.", param="logprobs")
+    if body.get("top_logprobs") is not None:
+        raise UnsupportedFeature("'top_logprobs' is not supported by the upstream.", param="top_logprobs")
+    modalities = f.opt_list(body, "modalities") or []
+    if "audio" in modalities or body.get("audio") is not None:
+        raise UnsupportedFeature("Audio output is not supported by the upstream.", param="modalities")
+
+
+def _messages(raw: list[Any]) -> list[JSONObject]:
+    out: list[JSONObject] = []
+    custom_calls: set[str] = set()
+    for i, value in enumerate(raw):
+        msg = f.as_obj(value, f"messages[{i}]")
+        role = f.req_str(msg, "role", f"messages[{i}].")
+        path = f"messages[{i}]."
+        if role in ("system", "developer"):
+            out.append(items.message("developer", _content(msg, path, "developer")))
+        elif role == "user":
+            out.append(items.message("user", _content(msg, path, "user")))
+        elif role == "assistant":
+            out.extend(_assistant(msg, path, custom_calls))
+        elif role in ("tool", "function"):
+            out.append(_tool_result(msg, path, role, custom_calls))
+        else:
+            raise RequestError(f"Invalid value for '{path}role': '{role}'.", param=path + "role")
+    return out
+
+
+def _content(msg: JSONObject, path: str, role: str) -> list[JSONObject]:
+    content = msg.get("content")
+    if isinstance(content, str):
+        return [items.text_part(role, content)]
+    if content is None:
+        return []
+    if not isinstance(content, list):
+        raise f.wrong_type(path + "content", "a string or an array of content parts", content)
+    return [
+        _part(f.as_obj(p, f"{path}content[{j}]"), f"{path}content[{j}].", role) for j, p in enumerate(content)
+    ]
+
+
+def _part(part: JSONObject, path: str, role: str) -> JSONObject:
+    kind = f.req_str(part, "type", path)
+    if kind == "text":
+        return items.text_part(role, f.req_str(part, "text", path))
+    if kind == "refusal":
+        return {"type": "refusal", "refusal": f.req_str(part, "refusal", path)}
+    if kind == "image_url":
+        image = part.get("image_url")
+        if isinstance(image, str):
+            return items.image_part(image)
+        image = f.as_obj(image, path + "image_url")
+        return items.image_part(f.req_str(image, "url", path + "image_url."), f.opt_str(image, "detail"))
+    if kind == "file":
+        return _file(f.as_obj(part.get("file"), path + "file"), path + "file.")
+    if kind == "input_audio":
+        raise UnsupportedFeature("Audio input is not supported by the upstream.", param=path + "type")
+    raise RequestError(
+        f"Invalid value for '{path}type': '{kind}' is not a supported content part.", param=path + "type"
+    )
+
+
+def _file(file: JSONObject, path: str) -> JSONObject:
+    data = f.opt_str(file, "file_data", path)
+    if data is None:
+        if file.get("file_id") is not None:
+            raise UnsupportedFeature(
+                "Uploaded file ids cannot be used here; send the file inline as 'file_data'.",
+                param=path + "file_id",
+            )
+        raise RequestError(f"Missing required parameter: '{path}file_data'.", param=path + "file_data")
+    return items.file_part(file_data=data, filename=f.opt_str(file, "filename", path))
+
+
+def _assistant(msg: JSONObject, path: str, custom_calls: set[str]) -> list[JSONObject]:
+    out: list[JSONObject] = []
+    content = _content(msg, path, "assistant")
+    if content:
+        out.append(items.message("assistant", content))
+    for j, value in enumerate(f.opt_list(msg, "tool_calls", path) or []):
+        call = f.as_obj(value, f"{path}tool_calls[{j}]")
+        out.append(_tool_call(call, f"{path}tool_calls[{j}].", custom_calls))
+    legacy = f.opt_obj(msg, "function_call", path)
+    if legacy is not None:
+        name = f.req_str(legacy, "name", path + "function_call.")
+        out.append(items.function_call(f"call_{name}", name, f.opt_str(legacy, "arguments") or "{}"))
+    return out
+
+
+def _tool_call(call: JSONObject, path: str, custom_calls: set[str]) -> JSONObject:
+    call_id = f.req_str(call, "id", path)
+    if call.get("type") == "custom":
+        custom = f.as_obj(call.get("custom"), path + "custom")
+        custom_calls.add(call_id)
+        return items.custom_tool_call(
+            call_id, f.req_str(custom, "name", path + "custom."), f.opt_str(custom, "input") or ""
+        )
+    fn = f.as_obj(call.get("function"), path + "function")
+    arguments = fn.get("arguments")
+    if isinstance(arguments, dict):  # lenient: some clients send an object
+        arguments = orjson.dumps(arguments).decode()
+    elif arguments is not None and not isinstance(arguments, str):
+        raise f.wrong_type(path + "function.arguments", "a string", arguments)
+    return items.function_call(call_id, f.req_str(fn, "name", path + "function."), arguments or "")
+
+
+def _tool_result(msg: JSONObject, path: str, role: str, custom_calls: set[str]) -> JSONObject:
+    if role == "function":  # legacy: paired by name with the legacy function_call above
+        return items.function_call_output(f"call_{f.req_str(msg, 'name', path)}", _result_text(msg, path))
+    call_id = f.req_str(msg, "tool_call_id", path)
+    output = _result_text(msg, path)
+    if call_id in custom_calls:
+        return items.custom_tool_call_output(call_id, output)
+    return items.function_call_output(call_id, output)
+
+
+def _result_text(msg: JSONObject, path: str) -> str:
+    content = msg.get("content")
+    if content is None or isinstance(content, str):
+        return content or ""
+    parts = _content(msg, path, "user")
+    return "".join(p.get("text") or "" for p in parts)
+
+
+def _tools(body: JSONObject) -> list[JSONObject]:
+    out: list[JSONObject] = []
+    for i, value in enumerate(f.opt_list(body, "tools") or []):
+        tool = f.as_obj(value, f"tools[{i}]")
+        kind = tool.get("type", "function")
+        if kind == "function":
+            fn = f.as_obj(tool.get("function"), f"tools[{i}].function")
+            out.append(_function_tool(fn, f"tools[{i}].function."))
+        elif kind == "custom":
+            custom = f.as_obj(tool.get("custom"), f"tools[{i}].custom")
+            out.append({"type": "custom", **custom})
+        else:
+            raise RequestError(f"Invalid value for 'tools[{i}].type': '{kind}'.", param=f"tools[{i}].type")
+    for i, value in enumerate(f.opt_list(body, "functions") or []):
+        out.append(_function_tool(f.as_obj(value, f"functions[{i}]"), f"functions[{i}]."))
+    return out
+
+
+def _function_tool(fn: JSONObject, path: str) -> JSONObject:
+    return items.function_tool(
+        f.req_str(fn, "name", path),
+        f.opt_str(fn, "description", path),
+        f.opt_obj(fn, "parameters", path),
+        f.opt_bool(fn, "strict", path),
+    )
+
+
+def _tool_choice(body: JSONObject) -> str | JSONObject | None:
+    choice = body.get("tool_choice", body.get("function_call"))
+    if choice is None or choice in ("none", "auto", "required"):
+        return choice
+    if isinstance(choice, str):
+        raise RequestError(f"Invalid value for 'tool_choice': '{choice}'.", param="tool_choice")
+    choice = f.as_obj(choice, "tool_choice")
+    kind = choice.get("type", "function")
+    if kind == "function":
+        nested = choice.get("function")
+        fn = nested if isinstance(nested, dict) else choice
+        return {"type": "function", "name": f.req_str(fn, "name", "tool_choice.function.")}
+    if kind == "custom":
+        custom = f.as_obj(choice.get("custom"), "tool_choice.custom")
+        return {"type": "custom", "name": f.req_str(custom, "name", "tool_choice.custom.")}
+    if kind == "allowed_tools":
+        allowed = f.as_obj(choice.get("allowed_tools"), "tool_choice.allowed_tools")
+        tools = [
+            {"type": "function", "name": (t.get("function") or t).get("name")}
+            for t in allowed.get("tools") or ()
+        ]
+        return {"type": "allowed_tools", "mode": allowed.get("mode", "auto"), "tools": tools}
+    raise RequestError(f"Invalid value for 'tool_choice.type': '{kind}'.", param="tool_choice.type")
+
+
+def _reasoning(body: JSONObject) -> JSONObject | None:
+    effort = f.opt_str(body, "reasoning_effort")
+    nested = f.opt_obj(body, "reasoning") or {}
+    effort = effort or f.opt_str(nested, "effort", "reasoning.")
+    return {"effort": effort} if effort else None
+
+
+def _text(body: JSONObject) -> JSONObject | None:
+    text: JSONObject = {}
+    fmt = f.opt_obj(body, "response_format")
+    if fmt is not None:
+        kind = f.req_str(fmt, "type", "response_format.")
+        if kind == "json_object":
+            text["format"] = {"type": "json_object"}
+        elif kind == "json_schema":
+            schema = f.as_obj(fmt.get("json_schema"), "response_format.json_schema")
+            text["format"] = {
+                "type": "json_schema",
+                "name": f.opt_str(schema, "name") or "response",
+                "schema": f.opt_obj(schema, "schema", "response_format.json_schema.") or {},
+                "strict": bool(f.opt_bool(schema, "strict")),
+                **({"description": schema["description"]} if schema.get("description") else {}),
+            }
+        elif kind != "text":
+            raise RequestError(
+                f"Invalid value for 'response_format.type': '{kind}'.", param="response_format.type"
+            )
+    verbosity = f.opt_str(body, "verbosity")
+    if verbosity:
+        text["verbosity"] = verbosity
+    return text or None

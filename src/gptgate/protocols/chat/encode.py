@@ -1,0 +1,235 @@
+"""Canonical events -> Chat Completions chunks (client-apis.md §2.3-2.4, §7.2, invariants §8.1).
+
+One method per event type. The constant head of every chunk (id, object, created, model) is
+serialised once per stream; each event then costs one small ``orjson.dumps`` of its choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, Literal
+
+import orjson
+
+from gptgate.canonical import events as ev
+from gptgate.canonical.events import Event
+from gptgate.canonical.failures import error_of_failed
+from gptgate.canonical.response import stop_reason as canonical_stop
+from gptgate.canonical.response import usage_of
+from gptgate.protocols.openai_errors import error_body
+from gptgate.types import JSONObject
+
+dumps = orjson.dumps
+DONE: Final = b"data: [DONE]\n\n"
+KEEPALIVE: Final = b": keep-alive\n\n"
+ReasoningMode = Literal["reasoning_content", "reasoning", "think", "none"]
+
+
+def chat_usage(response: JSONObject | None) -> JSONObject:
+    u = usage_of(response)
+    return {
+        "prompt_tokens": u.input_tokens,
+        "completion_tokens": u.output_tokens,
+        "total_tokens": u.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": u.cached_tokens, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": u.reasoning_tokens,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+class ChatStreamEncoder:
+    keepalive = KEEPALIVE
+
+    def __init__(
+        self, *, chunk_id: str, created: int, model: str, include_usage: bool, reasoning: ReasoningMode
+    ) -> None:
+        head = dumps({"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model})
+        self._head = b"data: " + head[:-1] + b',"choices":['
+        self._tail = b'],"usage":null}\n\n' if include_usage else b"]}\n\n"
+        self._include_usage = include_usage
+        self._reasoning = reasoning
+        self._started = False
+        self._think_open = False
+        self._tools: dict[str, int] = {}  # item id -> tool index
+        self._args_sent: set[str] = set()
+        self._text_sent: set[str] = set()
+        self._finished = False
+        self._handlers: dict[str, Callable[[JSONObject, list[bytes]], None]] = {
+            ev.CREATED: self._on_created,
+            ev.TEXT_DELTA: self._on_text,
+            ev.SUMMARY_DELTA: self._on_reasoning,
+            ev.REASONING_DELTA: self._on_reasoning,
+            ev.SUMMARY_PART_ADDED: self._on_summary_part,
+            ev.REFUSAL_DELTA: self._on_refusal,
+            ev.ITEM_ADDED: self._on_item_added,
+            ev.ARGS_DELTA: self._on_args,
+            ev.CUSTOM_INPUT_DELTA: self._on_custom_input,
+            ev.ITEM_DONE: self._on_item_done,
+            ev.COMPLETED: self._on_end,
+            ev.INCOMPLETE: self._on_end,
+            ev.FAILED: self._on_failed,
+            ev.ERROR: self._on_failed,
+        }
+
+    def feed(self, events: list[Event]) -> bytes:
+        out: list[bytes] = []
+        handlers = self._handlers
+        for event in events:
+            handler = handlers.get(event.type)
+            if handler is not None:
+                handler(event.data, out)
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """Called when the event stream ended; closes a stream that never saw a terminal event."""
+        if self._finished:
+            return b""
+        out: list[bytes] = []
+        self._on_failed(
+            {"response": {"error": {"code": "stream_disconnected", "message": "stream ended early"}}}, out
+        )
+        return b"".join(out)
+
+    # -- chunk builders
+    def _chunk(self, delta: JSONObject, finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return self._head + dumps(choice) + self._tail
+
+    def _delta(self, delta: JSONObject, out: list[bytes]) -> None:
+        if not self._started:
+            self._start(out)
+        out.append(self._chunk(delta))
+
+    def _start(self, out: list[bytes]) -> None:
+        self._started = True
+        out.append(self._chunk({"role": "assistant", "content": ""}))
+
+    # -- handlers
+    def _on_created(self, data: JSONObject, out: list[bytes]) -> None:
+        if not self._started:
+            self._start(out)
+
+    def _on_text(self, data: JSONObject, out: list[bytes]) -> None:
+        delta = data.get("delta")
+        if not delta:
+            return
+        self._text_sent.add(data.get("item_id") or "")
+        if self._think_open:
+            self._think_open = False
+            delta = "</think>\n\n" + delta
+        self._delta({"content": delta}, out)
+
+    def _on_reasoning(self, data: JSONObject, out: list[bytes]) -> None:
+        delta = data.get("delta")
+        if delta:
+            self._reasoning_text(delta, out)
+
+    def _on_summary_part(self, data: JSONObject, out: list[bytes]) -> None:
+        if data.get("summary_index", 0) > 0:
+            self._reasoning_text("\n\n", out)
+
+    def _reasoning_text(self, text: str, out: list[bytes]) -> None:
+        mode = self._reasoning
+        if mode == "none":
+            return
+        if mode == "think":
+            if not self._think_open:
+                self._think_open = True
+                text = "<think>\n" + text
+            self._delta({"content": text}, out)
+        else:
+            self._delta({mode: text}, out)
+
+    def _on_refusal(self, data: JSONObject, out: list[bytes]) -> None:
+        if data.get("delta"):
+            self._delta({"refusal": data["delta"]}, out)
+
+    def _on_item_added(self, data: JSONObject, out: list[bytes]) -> None:
+        item = data.get("item") or {}
+        kind = item.get("type")
+        if kind not in ("function_call", "custom_tool_call"):
+            return
+        index = len(self._tools)
+        self._tools[item.get("id") or str(data.get("output_index"))] = index
+        call: JSONObject = {"index": index, "id": item.get("call_id"), "type": "function"}
+        if kind == "function_call":
+            call["function"] = {"name": item.get("name"), "arguments": ""}
+        else:
+            call["type"] = "custom"
+            call["custom"] = {"name": item.get("name"), "input": ""}
+        self._close_think(out)
+        self._delta({"tool_calls": [call]}, out)
+
+    def _on_args(self, data: JSONObject, out: list[bytes]) -> None:
+        delta = data.get("delta")
+        item_id = data.get("item_id") or str(data.get("output_index"))
+        index = self._tools.get(item_id)
+        if not delta or index is None:
+            return
+        self._args_sent.add(item_id)
+        self._delta({"tool_calls": [{"index": index, "function": {"arguments": delta}}]}, out)
+
+    def _on_custom_input(self, data: JSONObject, out: list[bytes]) -> None:
+        delta = data.get("delta")
+        item_id = data.get("item_id") or str(data.get("output_index"))
+        index = self._tools.get(item_id)
+        if not delta or index is None:
+            return
+        self._args_sent.add(item_id)
+        self._delta({"tool_calls": [{"index": index, "custom": {"input": delta}}]}, out)
+
+    def _on_item_done(self, data: JSONObject, out: list[bytes]) -> None:
+        """Send what an item carried but no delta did (upstreams that only send ``done``)."""
+        item = data.get("item") or {}
+        item_id = item.get("id") or str(data.get("output_index"))
+        kind = item.get("type")
+        if kind == "function_call" and item_id in self._tools and item_id not in self._args_sent:
+            args = item.get("arguments") or ""
+            if args:
+                self._args_sent.add(item_id)
+                self._delta(
+                    {"tool_calls": [{"index": self._tools[item_id], "function": {"arguments": args}}]}, out
+                )
+        elif kind == "custom_tool_call" and item_id in self._tools and item_id not in self._args_sent:
+            if item.get("input"):
+                self._args_sent.add(item_id)
+                self._delta(
+                    {"tool_calls": [{"index": self._tools[item_id], "custom": {"input": item["input"]}}]}, out
+                )
+        elif kind == "message" and item_id not in self._text_sent:
+            text = "".join(
+                p.get("text") or "" for p in item.get("content") or () if p.get("type") == "output_text"
+            )
+            if text:
+                self._on_text({"item_id": item_id, "delta": text}, out)
+
+    def _close_think(self, out: list[bytes]) -> None:
+        if self._think_open:
+            self._think_open = False
+            self._delta({"content": "\n</think>\n\n"}, out)
+
+    def _on_end(self, data: JSONObject, out: list[bytes]) -> None:
+        response = data.get("response") or {}
+        self._close_think(out)
+        if not self._started:
+            self._start(out)
+        reason = (response.get("incomplete_details") or {}).get("reason")
+        finish = canonical_stop(response.get("status"), reason, bool(self._tools))
+        out.append(self._chunk({}, finish))
+        if self._include_usage:
+            out.append(self._head[:-1] + b'[],"usage":' + dumps(chat_usage(response)) + b"}\n\n")
+        out.append(DONE)
+        self._finished = True
+
+    def _on_failed(self, data: JSONObject, out: list[bytes]) -> None:
+        if data.get("type") == ev.ERROR:
+            response: JSONObject = {"error": ev.error_of_event(data)}
+        else:
+            response = data.get("response") or {}
+        error = error_of_failed(response)
+        out.append(b"data: " + dumps(error_body(error)) + b"\n\n" + DONE)
+        self._finished = True

@@ -1,0 +1,123 @@
+"""Run the gateway: bind once, serve with one or more worker processes sharing the socket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+
+from gptgate.accounts.model import Account
+from gptgate.app import create_app
+from gptgate.gateway import Gateway
+from gptgate.settings import Settings
+
+log = logging.getLogger("gptgate")
+ACCESS_FORMAT = '%a "%r" %s %b %Tfs'
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    sock.set_inheritable(True)
+    return sock
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+async def serve_socket(
+    settings: Settings, sock: socket.socket, accounts: list[Account] | None, announce: Callable[[], None]
+) -> None:
+    gateway = Gateway(settings, accounts)
+    app = create_app(gateway)
+    access_log = logging.getLogger("gptgate.access") if settings.log_level == "debug" else None
+    runner = web.AppRunner(
+        app,
+        handler_cancellation=True,
+        access_log=access_log,
+        access_log_format=ACCESS_FORMAT,
+        handle_signals=False,
+    )
+    await runner.setup()
+    await web.SockSite(runner, sock, shutdown_timeout=5.0).start()
+    announce()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def run_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine factory on uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
+
+
+def run(
+    settings: Settings, accounts: list[Account] | None = None, announce: Callable[[int], None] | None = None
+) -> None:
+    """Serve until SIGTERM/SIGINT. ``announce(port)`` runs once the first worker listens."""
+    sock = bind(settings.host, settings.port)
+    port = sock.getsockname()[1]
+
+    def ready() -> None:
+        if announce is not None:
+            announce(port)
+
+    if settings.workers == 1:
+        run_loop(lambda: serve_socket(settings, sock, accounts, ready))
+        return
+    children: list[int] = []
+    for index in range(settings.workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                hook: Callable[[], None] = ready if index == 0 else _nothing
+                run_loop(functools.partial(serve_socket, settings, sock, accounts, hook))
+            except BaseException:
+                log.exception("worker failed")
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    _supervise(children)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _supervise(children: list[int]) -> None:
+    def forward(signum: int, frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)

@@ -1,0 +1,143 @@
+"""Every setting, from (highest first) command-line flags, ``GPTGATE_*`` environment variables,
+a TOML config file (``--config`` / ``GPTGATE_CONFIG``), then these defaults.
+
+Each field's description is the documentation: ``gptgate settings`` prints them and a test
+checks that README.md lists every one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_MODELS = [
+    "gpt-5.5",
+    "gpt-5.4",
+    "gpt-5.4-mini",
+    "gpt-5.3-codex",
+    "gpt-5.2",
+    "gpt-5.1-codex",
+    "gpt-5.1",
+]
+DEFAULT_ALIASES = {
+    "auto": "default",
+    "gpt-4o": "default",
+    "gpt-4o-mini": "default",
+    "gpt-4": "default",
+    "gpt-4-turbo": "default",
+    "gpt-4.1": "default",
+    "gpt-3.5-turbo": "default",
+    "gpt-5": "default",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GPTGATE_", extra="forbid", validate_default=True)
+
+    # -- listening
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port to listen on.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes sharing the port.")
+    api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Client API keys (Bearer / x-api-key). Required to listen on a non-loopback address.",
+    )
+    max_body_mb: float = Field(32.0, gt=0, description="Largest request body accepted, in MiB.")
+    keepalive_seconds: float = Field(
+        15.0, gt=0, description="Idle time before a keep-alive is sent on a stream."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+
+    # -- the Codex upstream
+    codex_base_url: str = Field(
+        "https://chatgpt.com/backend-api/codex",
+        description="Base URL of the Codex backend (or of a gateway in front of it).",
+    )
+    codex_transport: Literal["aiohttp", "curl_cffi"] = Field(
+        "aiohttp",
+        description="HTTP client for the Codex upstream; curl_cffi sends a browser TLS fingerprint.",
+    )
+    codex_impersonate: str = Field("chrome", description="Browser profile for the curl_cffi transport.")
+    client_version: str = Field("0.169.0", description="Codex client version sent upstream (version header).")
+    originator: str = Field("codex_cli_rs", description="originator header sent upstream.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to connect to the upstream.")
+    first_byte_timeout: float = Field(
+        120.0, gt=0, description="Seconds to wait for the upstream's first event."
+    )
+    idle_timeout: float = Field(
+        300.0, gt=0, description="Seconds of upstream silence before a stream is failed."
+    )
+    retry_times: int = Field(
+        2, ge=0, le=10, description="Extra attempts (other accounts) before the first byte."
+    )
+    upstream_connections: int = Field(1024, ge=1, description="Connection pool size to the upstream.")
+
+    # -- the account (a pool of many comes with the account store)
+    access_token: SecretStr | None = Field(None, description="ChatGPT access token (JWT) of the account.")
+    account_id: str | None = Field(
+        None, description="ChatGPT account/workspace id; read from the token if unset."
+    )
+    auth_json: Path | None = Field(None, description="Path of a Codex CLI auth.json to serve from.")
+
+    # -- models
+    default_model: str = Field("gpt-5.5", description="Upstream model that the alias target 'default' means.")
+    models: list[str] = Field(default_factory=lambda: list(DEFAULT_MODELS), description="Model catalogue.")
+    model_aliases: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_ALIASES),
+        description="Client model name -> upstream model (or 'default'); an effort suffix may follow.",
+    )
+    fetch_upstream_models: bool = Field(
+        True, description="Add the models the upstream reports to the catalogue."
+    )
+    reasoning_output: Literal["reasoning_content", "reasoning", "think", "none"] = Field(
+        "reasoning_content", description="Where Chat Completions carries reasoning summaries."
+    )
+    reasoning_summary: Literal["auto", "concise", "detailed", "none"] = Field(
+        "auto", description="Reasoning summary asked of the upstream for translated requests."
+    )
+    default_effort: str | None = Field(None, description="Reasoning effort when the client names none.")
+
+    # -- demo
+    demo: bool = Field(False, description="Start an embedded simulator and a demo account.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get("GPTGATE_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        return tuple(sources)
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    def key_values(self) -> list[str]:
+        return [k.get_secret_value() for k in self.api_keys]
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from flags (``overrides``, None values skipped), env, and the config file."""
+    if config is not None:
+        os.environ["GPTGATE_CONFIG"] = str(config)
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")

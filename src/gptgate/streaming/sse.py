@@ -1,0 +1,64 @@
+"""Incremental SSE decoding (bytes in, one payload per record out) and SSE framing.
+
+The decoder follows the shape of httpx's decoders: ``feed(chunk) -> list``, ``flush() -> list``.
+It works on bytes and only looks for record boundaries, so a read that completes many records
+costs one ``find`` per record and no per-line work unless a record has more than one data line.
+"""
+
+from __future__ import annotations
+
+
+class SSEDecoder:
+    """Split an SSE byte stream into records; return each record's ``data`` bytes.
+
+    ``event:``, ``id:``, ``retry:`` and comment lines are skipped (Codex and the Responses API
+    repeat the event name inside the JSON). Multi-line ``data`` is joined with ``\\n`` as the
+    SSE spec says. Records without data (comments, keep-alives) yield nothing.
+    """
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\r" in buf:
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        out: list[bytes] = []
+        start = 0
+        while (end := buf.find(b"\n\n", start)) >= 0:
+            data = _record_data(buf, start, end)
+            if data is not None:
+                out.append(data)
+            start = end + 2
+        self._buf = buf[start:]
+        return out
+
+    def flush(self) -> list[bytes]:
+        """The last record when the stream ended without its blank line."""
+        buf, self._buf = self._buf, b""
+        if not buf.strip():
+            return []
+        data = _record_data(buf, 0, len(buf.rstrip(b"\n")))
+        return [] if data is None else [data]
+
+
+def _record_data(buf: bytes, start: int, end: int) -> bytes | None:
+    j = buf.find(b"data:", start, end)
+    if j < 0:
+        return None
+    if j == start or buf[j - 1] == 0x0A:
+        nl = buf.find(b"\n", j, end)
+        if nl < 0:  # the common case: data is the record's last line
+            return buf[j + 5 : end].removeprefix(b" ")
+    lines = buf[start:end].split(b"\n")
+    parts = [ln[5:].removeprefix(b" ") for ln in lines if ln.startswith(b"data:")]
+    return b"\n".join(parts) if parts else None
+
+
+def frame(data: bytes, event: str | None = None) -> bytes:
+    """One SSE record."""
+    if event is None:
+        return b"data: " + data + b"\n\n"
+    return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"

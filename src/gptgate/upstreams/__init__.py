@@ -1,0 +1,1 @@
+"""Upstream spokes: each converts canonical requests to its wire and its stream to canonical events."""

@@ -1,0 +1,36 @@
+"""The seam between the dispatcher and an upstream (narrow on purpose: tests fake it in 40 lines)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from gptgate.accounts.model import Account
+from gptgate.canonical.events import Event
+from gptgate.canonical.request import CanonicalRequest
+from gptgate.types import JSONObject
+
+
+class UpstreamStream(Protocol):
+    """An open upstream answer: batches of canonical events, one batch per upstream read.
+
+    A stream always ends with exactly one terminal event (``response.completed``,
+    ``response.incomplete``, ``response.failed`` or ``error``): a cut or a network failure
+    after the first byte is reported as a synthetic ``response.failed``, never raised.
+    """
+
+    def batches(self) -> AsyncIterator[list[Event]]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Upstream(Protocol):
+    name: str
+
+    async def open(self, request: CanonicalRequest, account: Account) -> UpstreamStream:
+        """Send the request; raise an ``UpstreamError`` if the upstream refuses before streaming."""
+        ...
+
+    async def list_models(self, account: Account) -> list[JSONObject]: ...
+
+    async def close(self) -> None: ...

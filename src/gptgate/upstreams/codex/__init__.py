@@ -1,0 +1,1 @@
+"""The Codex backend (``/backend-api/codex/responses``), what Codex CLI uses with a ChatGPT login."""
