@@ -58,7 +58,9 @@ async def serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
-async def start_gateway(upstream_base: str, accounts: list[Account] | None = None, **overrides: Any) -> Served:
+async def start_gateway(
+    upstream_base: str, accounts: list[Account] | None = None, **overrides: Any
+) -> Served:
     """A gateway on a loopback port whose Codex upstream is ``upstream_base``."""
     settings = Settings(
         codex_base_url=upstream_base.rstrip("/") + "/backend-api/codex",
@@ -88,7 +90,9 @@ def replay(body: bytes, status: int = 200, headers: dict[str, str] | None = None
         await request.read()
         if status != 200:
             return web.Response(status=status, body=body, headers=headers)
-        resp = web.StreamResponse(status=200, headers={"content-type": "text/event-stream", **(headers or {})})
+        resp = web.StreamResponse(
+            status=200, headers={"content-type": "text/event-stream", **(headers or {})}
+        )
         await resp.prepare(request)
         await resp.write(body)
         await resp.write_eof()
@@ -101,7 +105,11 @@ def sse_data(body: bytes) -> list[bytes]:
     """The data payloads of an SSE body, in order."""
     out = []
     for record in body.replace(b"\r\n", b"\n").split(b"\n\n"):
-        lines = [ln[6:] if ln.startswith(b"data: ") else ln[5:] for ln in record.split(b"\n") if ln.startswith(b"data:")]
+        lines = [
+            ln[6:] if ln.startswith(b"data: ") else ln[5:]
+            for ln in record.split(b"\n")
+            if ln.startswith(b"data:")
+        ]
         if lines:
             out.append(b"\n".join(lines))
     return out

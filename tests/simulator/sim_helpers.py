@@ -17,7 +17,9 @@ TURN_PATH = "/backend-api/codex/responses"
 def fixtures_dir() -> Path:
     """The shared fixtures directory; raises (never skips) when it is missing."""
     if not (FIXTURES / "codex").is_dir() or not (FIXTURES / "clients").is_dir():
-        raise RuntimeError(f"shared fixtures not found at {FIXTURES.resolve()}; the simulator tests need them")
+        raise RuntimeError(
+            f"shared fixtures not found at {FIXTURES.resolve()}; the simulator tests need them"
+        )
     return FIXTURES
 
 
@@ -80,12 +82,12 @@ def auth_headers(account: str = ACCOUNT, plan: str = "plus", exp: int | None = N
     return {"authorization": f"Bearer {token}", "chatgpt-account-id": account}
 
 
-def turn_body(text: str = "Say hi", **extra: Any) -> dict[str, Any]:
+def turn_body(prompt: str = "Say hi", **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": "gpt-5.5",
         "stream": True,
         "store": False,
-        "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}],
+        "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": prompt}]}],
         "tool_choice": "auto",
         "parallel_tool_calls": True,
         "prompt_cache_key": "01a20492-4e8e-7590-a9f5-6390f7a54c94",

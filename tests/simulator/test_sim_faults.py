@@ -33,7 +33,9 @@ async def turn(
         return response.status, response.headers.copy(), await response.read()
 
 
-async def queue(http: aiohttp.ClientSession, sim: RunningSimulator, *faults: dict[str, Any], **extra: Any) -> None:
+async def queue(
+    http: aiohttp.ClientSession, sim: RunningSimulator, *faults: dict[str, Any], **extra: Any
+) -> None:
     async with http.post(sim.base_url + "/_sim/faults", json={"faults": list(faults), **extra}) as response:
         assert response.status == 200, await response.text()
         assert (await response.json())["queued"] == len(faults)
@@ -56,7 +58,7 @@ async def test_usage_limit(http: aiohttp.ClientSession, sim: RunningSimulator, v
 
 
 async def test_usage_limit_in_stream(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
-    status, headers, raw = await turn(http, sim, "hi [[sim:usage_limit_in_stream]]")
+    status, _, raw = await turn(http, sim, "hi [[sim:usage_limit_in_stream]]")
     events = parse_sse(raw)
     assert status == 200 and types(events) == ["response.created", "response.in_progress", "response.failed"]
     error = events[-1]["response"]["error"]
@@ -75,7 +77,9 @@ async def test_usage_limit_in_stream(http: aiohttp.ClientSession, sim: RunningSi
         ("rate_limited", 429, lambda b: b["error"]["type"] == "rate_limit_exceeded"),
     ],
 )
-async def test_error_faults(http: aiohttp.ClientSession, sim: RunningSimulator, kind: str, status: int, check: Any) -> None:
+async def test_error_faults(
+    http: aiohttp.ClientSession, sim: RunningSimulator, kind: str, status: int, check: Any
+) -> None:
     await queue(http, sim, {"kind": kind})
     got, headers, raw = await turn(http, sim)
     assert got == status and check(orjson.loads(raw))
@@ -136,6 +140,7 @@ async def test_empty_output(http: aiohttp.ClientSession, sim: RunningSimulator) 
 
 async def test_incomplete(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
     status, _, raw = await turn(http, sim, "hi [[sim:incomplete]]")
+    assert status == 200
     events = parse_sse(raw)
     assert_sequence(events)
     response = events[-1]["response"]
@@ -149,7 +154,10 @@ async def test_failed_with_custom_code(http: aiohttp.ClientSession, sim: Running
     text = 'hi [[sim:failed after=1 code=rate_limit_exceeded message="Please try again in 1.5s"]]'
     events = parse_sse((await turn(http, sim, text))[2])
     assert types(events).count("response.output_text.delta") == 1
-    assert events[-1]["response"]["error"] == {"code": "rate_limit_exceeded", "message": "Please try again in 1.5s"}
+    assert events[-1]["response"]["error"] == {
+        "code": "rate_limit_exceeded",
+        "message": "Please try again in 1.5s",
+    }
 
 
 async def test_faults_are_fifo_and_account_scoped(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
@@ -179,9 +187,13 @@ async def test_unknown_fault_kinds_are_refused(http: aiohttp.ClientSession, sim:
     assert status == 400 and "explode" in orjson.loads(raw)["detail"]
 
 
-async def test_directive_only_read_from_last_user_message(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
+async def test_directive_only_read_from_last_user_message(
+    http: aiohttp.ClientSession, sim: RunningSimulator
+) -> None:
     body = turn_body("[[sim:server_error]] earlier")
-    body["input"].append({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]})
+    body["input"].append(
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]}
+    )
     body["input"].append({"type": "message", "role": "user", "content": "now [[sim:text deltas=2]]"})
     async with http.post(sim.base_url + TURN_PATH, json=body, headers=auth_headers()) as response:
         events = parse_sse(await response.read())
@@ -189,7 +201,9 @@ async def test_directive_only_read_from_last_user_message(http: aiohttp.ClientSe
     assert answer_text(events) == "Hello! You said: now."
 
 
-async def test_slow_first_byte_combines_with_error(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
+async def test_slow_first_byte_combines_with_error(
+    http: aiohttp.ClientSession, sim: RunningSimulator
+) -> None:
     started = time.monotonic()
     status, _, _ = await turn(http, sim, "[[sim:slow_first_byte ms=100]] [[sim:overloaded retry_after=2]]")
     assert status == 503 and time.monotonic() - started >= 0.09

@@ -22,8 +22,12 @@ def fixture_429() -> tuple[list[str], dict[str, Any]]:
     return names, orjson.loads(body)
 
 
-async def turn(http: aiohttp.ClientSession, sim: RunningSimulator, account: str = ACCOUNT) -> aiohttp.ClientResponse:
-    async with http.post(sim.base_url + TURN_PATH, json=turn_body(), headers=auth_headers(account)) as response:
+async def turn(
+    http: aiohttp.ClientSession, sim: RunningSimulator, account: str = ACCOUNT
+) -> aiohttp.ClientResponse:
+    async with http.post(
+        sim.base_url + TURN_PATH, json=turn_body(), headers=auth_headers(account)
+    ) as response:
         await response.read()
         return response
 
@@ -42,7 +46,10 @@ async def test_rate_limit_headers_on_200(http: aiohttp.ClientSession, sim: Runni
 async def test_quota_exhaustion_gives_fixture_429(http: aiohttp.ClientSession, make_sim: Any) -> None:
     sim = await make_sim(quota_requests_per_window=2)
     first, second = await turn(http, sim), await turn(http, sim)
-    assert [first.headers["x-codex-primary-used-percent"], second.headers["x-codex-primary-used-percent"]] == [
+    assert [
+        first.headers["x-codex-primary-used-percent"],
+        second.headers["x-codex-primary-used-percent"],
+    ] == [
         "50",
         "100",
     ]
@@ -84,7 +91,9 @@ async def test_reset_account_over_http(http: aiohttp.ClientSession, make_sim: An
 async def test_wham_usage(http: aiohttp.ClientSession, make_sim: Any) -> None:
     sim = await make_sim(quota_requests_per_window=4)
     await turn(http, sim)
-    async with http.get(sim.base_url + "/backend-api/wham/usage", headers=auth_headers(plan="pro")) as response:
+    async with http.get(
+        sim.base_url + "/backend-api/wham/usage", headers=auth_headers(plan="pro")
+    ) as response:
         assert response.status == 200
         usage = await response.json()
     assert usage["plan_type"] == "pro"
@@ -93,7 +102,12 @@ async def test_wham_usage(http: aiohttp.ClientSession, make_sim: Any) -> None:
     assert limits["primary_window"]["used_percent"] == 25
     assert limits["primary_window"]["limit_window_seconds"] == PRIMARY_WINDOW_S
     assert limits["secondary_window"]["limit_window_seconds"] == 604800
-    assert set(limits["primary_window"]) == {"used_percent", "limit_window_seconds", "reset_after_seconds", "reset_at"}
+    assert set(limits["primary_window"]) == {
+        "used_percent",
+        "limit_window_seconds",
+        "reset_after_seconds",
+        "reset_at",
+    }
     async with http.get(sim.base_url + "/backend-api/wham/usage") as response:
         assert response.status == 401
 

@@ -55,7 +55,9 @@ async def test_default_text_deltas(http: aiohttp.ClientSession, sim: RunningSimu
     assert "".join(deltas) == "Hello! You said: Hi."
 
 
-async def test_reasoning_summary_stream_matches_fixture(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
+async def test_reasoning_summary_stream_matches_fixture(
+    http: aiohttp.ClientSession, sim: RunningSimulator
+) -> None:
     fixture = load_fixture("reasoning-text.constructed.sse")
     body = turn_body(
         "What is 17 x 23? [[sim:text deltas=3]]",
@@ -76,10 +78,15 @@ async def test_reasoning_summary_stream_matches_fixture(http: aiohttp.ClientSess
     assert response["reasoning"] == {"effort": "medium", "summary": "auto"}
 
 
-async def test_function_call_stream_matches_fixture(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
+async def test_function_call_stream_matches_fixture(
+    http: aiohttp.ClientSession, sim: RunningSimulator
+) -> None:
     fixture = load_fixture("function-call.constructed.sse")
     body = turn_body(
-        "Run echo hi", tools=[EXEC_COMMAND], reasoning={"effort": "medium"}, include=["reasoning.encrypted_content"]
+        "Run echo hi",
+        tools=[EXEC_COMMAND],
+        reasoning={"effort": "medium"},
+        include=["reasoning.encrypted_content"],
     )
     events = await post_turn(http, sim, body)
     assert types(events) == types(fixture)
@@ -100,7 +107,9 @@ async def test_reasoning_without_include_has_no_encrypted_content(
     assert reasoning == {"id": reasoning["id"], "type": "reasoning", "summary": []}
 
 
-async def test_failed_fault_matches_fixture_payload(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
+async def test_failed_fault_matches_fixture_payload(
+    http: aiohttp.ClientSession, sim: RunningSimulator
+) -> None:
     fixture = load_fixture("response-failed.real-payload.sse")
     events = await post_turn(http, sim, turn_body("hi [[sim:failed]]"))
     assert types(events)[-1] == "response.failed"
@@ -143,7 +152,9 @@ async def test_prompt_cache_simulation(http: aiohttp.ClientSession, sim: Running
 
 async def test_paced_mode_sends_the_same_stream(http: aiohttp.ClientSession, make_sim: Any) -> None:
     simulator = await make_sim(mode="paced", interval_ms=1.0, text_deltas=5)
-    async with http.post(simulator.base_url + TURN_PATH, json=turn_body("hi"), headers=auth_headers()) as response:
+    async with http.post(
+        simulator.base_url + TURN_PATH, json=turn_body("hi"), headers=auth_headers()
+    ) as response:
         assert response.status == 200 and "content-length" not in response.headers
         chunks = [chunk async for chunk in response.content.iter_any()]
     events = parse_sse(b"".join(chunks))

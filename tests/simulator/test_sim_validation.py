@@ -32,7 +32,10 @@ async def send(
 
 @pytest.mark.parametrize("name", sorted(FORBIDDEN_PARAMS))
 async def test_forbidden_parameters(http: aiohttp.ClientSession, sim: RunningSimulator, name: str) -> None:
-    assert await send(http, sim, turn_body(**{name: 1})) == (400, {"detail": f"Unsupported parameter: {name}"})
+    assert await send(http, sim, turn_body(**{name: 1})) == (
+        400,
+        {"detail": f"Unsupported parameter: {name}"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,7 +119,9 @@ async def test_token_expires_with_simulated_time(http: aiohttp.ClientSession, si
 
 
 async def test_non_jwt_token_on_chatgpt_path(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
-    status, _ = await send(http, sim, turn_body(), {"authorization": "Bearer sk-abc", "chatgpt-account-id": ACCOUNT})
+    status, _ = await send(
+        http, sim, turn_body(), {"authorization": "Bearer sk-abc", "chatgpt-account-id": ACCOUNT}
+    )
     assert status == 401
 
 
@@ -131,7 +136,9 @@ async def test_account_header_must_match(
     assert status == 403 and error["error"]["code"] == "account_mismatch"
 
 
-async def test_v1_accepts_api_keys_without_account(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:
+async def test_v1_accepts_api_keys_without_account(
+    http: aiohttp.ClientSession, sim: RunningSimulator
+) -> None:
     headers = {"authorization": "Bearer sk-fake-key"}
     assert (await send(http, sim, turn_body(), headers, path="/v1/responses"))[0] == 200
     expired = {"authorization": "Bearer " + make_access_token(ACCOUNT, exp=1)}

@@ -46,7 +46,12 @@ class CodexStream:
             if decoder.terminal is not None:
                 return
             log.warning("upstream stream broke: %s", exc.__class__.__name__)
-            tail = [decoder.cut("stream_error", f"upstream stream failed ({exc.__class__.__name__})")]
+            tail = [
+                decoder.cut(
+                    "stream_disconnected",
+                    f"upstream stream broke before response.completed ({exc.__class__.__name__})",
+                )
+            ]
         if tail:
             yield tail
 
