@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 import pytest
-from sim_helpers import fixtures_dir
 
 from gptgate.simulator import RunningSimulator, SimulatorConfig, start_simulator
+from tests.simulator.sim_helpers import fixtures_dir
 
 SimFactory = Callable[..., Awaitable[RunningSimulator]]
 

@@ -6,11 +6,11 @@ import time
 from typing import Any
 
 import aiohttp
-from sim_helpers import ACCOUNT, TURN_PATH, auth_headers, turn_body
 
 from gptgate.simulator import RunningSimulator, make_access_token, make_id_token
 from gptgate.simulator.config import DEFAULT_MODELS
 from gptgate.simulator.tokens import CLIENT_ID, decode_jwt_claims
+from tests.simulator.sim_helpers import ACCOUNT, TURN_PATH, auth_headers, turn_body
 
 MODELS_PATH = "/backend-api/codex/models"
 

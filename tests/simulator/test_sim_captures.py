@@ -9,9 +9,9 @@ import aiohttp
 import orjson
 import pytest
 import zstandard
-from sim_helpers import assert_sequence, completed, fixtures_dir, parse_sse, types
 
 from gptgate.simulator import RunningSimulator, make_access_token
+from tests.simulator.sim_helpers import assert_sequence, completed, fixtures_dir, parse_sse, types
 
 CAPTURES = [
     "codex_chatgpt_text_http",

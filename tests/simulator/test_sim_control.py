@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from sim_helpers import TURN_PATH, auth_headers, turn_body
 
 from gptgate.simulator import RunningSimulator
 from gptgate.simulator.state import RECORD_LIMIT
+from tests.simulator.sim_helpers import TURN_PATH, auth_headers, turn_body
 
 
 async def test_health(http: aiohttp.ClientSession, sim: RunningSimulator) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from sim_helpers import (
+
+from gptgate.simulator import RunningSimulator
+from tests.simulator.sim_helpers import (
     TURN_PATH,
     answer_text,
     assert_same_shapes,
@@ -21,8 +23,6 @@ from sim_helpers import (
     turn_body,
     types,
 )
-
-from gptgate.simulator import RunningSimulator
 
 
 async def turn(

@@ -7,12 +7,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sim_helpers import TURN_PATH, auth_headers, turn_body
 
 import gptgate.simulator.app as sim_app
 from gptgate.simulator import RunningSimulator
 from gptgate.simulator.replies import ReplyContext, TurnIds, build_reply
 from gptgate.simulator.turn import read_turn
+from tests.simulator.sim_helpers import TURN_PATH, auth_headers, turn_body
 
 
 def test_burst_generation_cpu_budget() -> None:

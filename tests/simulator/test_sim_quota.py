@@ -7,10 +7,10 @@ from typing import Any
 
 import aiohttp
 import orjson
-from sim_helpers import ACCOUNT, TURN_PATH, auth_headers, fixtures_dir, turn_body
 
 from gptgate.simulator import RunningSimulator
 from gptgate.simulator.state import PRIMARY_WINDOW_S
+from tests.simulator.sim_helpers import ACCOUNT, TURN_PATH, auth_headers, fixtures_dir, turn_body
 
 IGNORED = {"content-length", "date", "server"}
 

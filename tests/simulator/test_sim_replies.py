@@ -6,7 +6,10 @@ from typing import Any
 
 import aiohttp
 import orjson
-from sim_helpers import (
+
+from gptgate.simulator import RunningSimulator
+from gptgate.simulator.schema import minimal_instance
+from tests.simulator.sim_helpers import (
     EXEC_COMMAND,
     TURN_PATH,
     answer_text,
@@ -18,9 +21,6 @@ from sim_helpers import (
     turn_body,
     types,
 )
-
-from gptgate.simulator import RunningSimulator
-from gptgate.simulator.schema import minimal_instance
 
 WEATHER = function_tool(
     "get_weather",

@@ -6,7 +6,9 @@ from typing import Any
 
 import aiohttp
 import orjson
-from sim_helpers import (
+
+from gptgate.simulator import RunningSimulator
+from tests.simulator.sim_helpers import (
     EXEC_COMMAND,
     TURN_PATH,
     answer_text,
@@ -19,8 +21,6 @@ from sim_helpers import (
     turn_body,
     types,
 )
-
-from gptgate.simulator import RunningSimulator
 
 
 async def post_turn(

@@ -10,10 +10,10 @@ import aiohttp
 import orjson
 import pytest
 import zstandard
-from sim_helpers import ACCOUNT, TURN_PATH, auth_headers, turn_body
 
 from gptgate.simulator import RunningSimulator, make_access_token
 from gptgate.simulator.validate import FORBIDDEN_PARAMS
+from tests.simulator.sim_helpers import ACCOUNT, TURN_PATH, auth_headers, turn_body
 
 
 async def send(
@@ -32,7 +32,7 @@ async def send(
 
 @pytest.mark.parametrize("name", sorted(FORBIDDEN_PARAMS))
 async def test_forbidden_parameters(http: aiohttp.ClientSession, sim: RunningSimulator, name: str) -> None:
-    assert await send(http, sim, turn_body(**{name: 1})) == (
+    assert await send(http, sim, {**turn_body(), name: 1}) == (
         400,
         {"detail": f"Unsupported parameter: {name}"},
     )
