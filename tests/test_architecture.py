@@ -1,0 +1,59 @@
+"""Rules of the house (DESIGN.md §1): spokes never import each other; the hub imports no spoke."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "gptgate"
+
+
+def imports_of(package: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for path in (SRC / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        out[str(path.relative_to(SRC))] = names
+    return out
+
+
+def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path} imports {name}"
+        for path, names in imports_of(package).items()
+        for name in names
+        if name.startswith(forbidden)
+    ]
+
+
+def test_protocols_never_import_upstreams() -> None:
+    assert offenders("protocols", ("gptgate.upstreams",)) == []
+
+
+def test_upstreams_never_import_protocols() -> None:
+    assert offenders("upstreams", ("gptgate.protocols",)) == []
+
+
+def test_canonical_hub_imports_no_spoke() -> None:
+    assert offenders("canonical", ("gptgate.protocols", "gptgate.upstreams", "gptgate.dispatch")) == []
+
+
+def test_each_client_protocol_keeps_to_itself() -> None:
+    for door in ("chat", "responses"):
+        others = tuple(f"gptgate.protocols.{o}" for o in ("chat", "responses", "anthropic", "gemini") if o != door)
+        assert offenders(f"protocols/{door}", others) == []
+
+
+def test_simulator_is_independent_of_the_gateway() -> None:
+    allowed = ("gptgate.simulator",)
+    bad = [
+        f"{path} imports {name}"
+        for path, names in imports_of("simulator").items()
+        for name in names
+        if name.startswith("gptgate") and not name.startswith(allowed)
+    ]
+    assert bad == []
