@@ -52,9 +52,8 @@ def _wait_for_base(proc: subprocess.Popen[str]) -> str:
     assert proc.stderr is not None
     while time.monotonic() < deadline:
         line = proc.stderr.readline()
-        if m := re.search(r"listening on (http://\S+)", line):
-            if "simulator" not in line:
-                return m.group(1)
+        if (m := re.search(r"listening on (http://\S+)", line)) and "simulator" not in line:
+            return m.group(1)
         if proc.poll() is not None:
             raise RuntimeError(f"gptgate exited: {proc.stderr.read()}")
     raise TimeoutError("gptgate serve --demo did not start")

@@ -208,7 +208,8 @@ async def wham_usage(request: web.Request) -> web.Response:
 def create_app(config: SimulatorConfig | None = None) -> web.Application:
     """A fresh simulator application with its own :class:`SimulatorState`."""
     config = config if config is not None else SimulatorConfig()
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    # Bodies are decoded by validate.decode_body (zstd without extra packages), not by aiohttp.
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, handler_args={"auto_decompress": False})
     app[STATE_KEY] = SimulatorState(config)
     app[MODELS_KEY] = frozenset(config.models)
     app[CATALOG_KEY] = catalog_body(config.models)

@@ -6,32 +6,43 @@ A fault is a kind plus parameters. It reaches a turn in one of two ways:
   each later turn (optionally only turns of that account) consumes the oldest one (FIFO);
 * a directive in the text of the last user message: ``[[sim:KIND]]`` or
   ``[[sim:KIND key=value key2="quoted value"]]``; directives are removed from the echoed text.
-  An unknown directive kind is refused with 400 so typos do not pass silently.
+  An unknown directive kind is refused with 400 so typos do not pass silently. The last user
+  message stays the same across a tool round trip, so its directives apply to the follow-up
+  turn too; queue a fault to hit one turn only.
 
 Kinds, and what the client sees:
 
-=======================  ========================================================================
-``usage_limit``          429 exactly like ``usage-limit-429.constructed.http``; ``resets_in=S``
-                         (default 17400) gives ``resets_at = now + S``; ``plan=`` overrides plan
-``usage_limit_in_stream`` 200, created/in_progress, then ``response.failed`` with
-                         ``error.type``/``code`` ``usage_limit_reached`` (+ plan and reset fields)
-``unauthorized``         401 ``{"error":{"message":…,"code":"token_expired"}}``
-``server_error``         500 with a plain JSON error body
-``overloaded``           503 ``{"error":{"code":"server_is_overloaded",…}}``; ``retry_after=S``
-                         adds a ``retry-after`` header
-``bad_request``          400 ``{"detail": message}``; ``message=`` sets the text
-``rate_limited``         429 ``{"error":{"type":"rate_limit_exceeded",…}}`` (not a usage limit),
-                         ``retry-after`` header from ``retry_after=S`` (default 1)
-``slow_first_byte``      sleep ``ms=`` (default 1000) before the status line; combines with any
-                         other fault of the same turn
-``cut``                  the normal stream's first ``after=N`` (default 5) records, then the
-                         connection is closed mid-body: no terminal event, no chunked trailer
-``failed``               partial text (``after=N`` deltas, default 2) then ``response.failed``
-                         with ``code=`` (default ``context_length_exceeded``) and ``message=``
-``empty_output``         normal stream, but ``response.completed.response.output`` is ``[]``
-``incomplete``           text stream ending in ``response.incomplete`` with
-                         ``incomplete_details.reason`` = ``reason=`` (default ``max_output_tokens``)
-=======================  ========================================================================
+``usage_limit``
+    429 exactly like ``usage-limit-429.constructed.http``; ``resets_in=S`` (default 17400)
+    gives ``resets_at = now + S``; ``plan=`` overrides the plan type.
+``usage_limit_in_stream``
+    200, created/in_progress, then ``response.failed`` whose ``error.type`` and ``error.code``
+    are ``usage_limit_reached`` (plus ``plan_type``, ``resets_at``, ``resets_in_seconds``).
+``unauthorized``
+    401 ``{"error":{"message":"Provided authentication token is expired…","code":"token_expired"}}``.
+``server_error``
+    500 with a plain JSON error body (``message=`` sets its text).
+``overloaded``
+    503 ``{"error":{"code":"server_is_overloaded",…}}``; ``retry_after=S`` adds ``retry-after``.
+``bad_request``
+    400 ``{"detail": message}``; ``message=`` sets the text.
+``rate_limited``
+    429 ``{"error":{"type":"rate_limit_exceeded",…}}`` (not a usage limit) with a
+    ``retry-after`` header from ``retry_after=S`` (default 1).
+``slow_first_byte``
+    sleep ``ms=`` (default 1000) before the status line; combines with any other fault.
+``cut``
+    the normal stream's first ``after=N`` records (default 5), then the connection is closed
+    mid-body: no terminal event and no end of the chunked body, so clients see a truncation.
+``failed``
+    partial text (``after=N`` deltas, default 2), then ``response.failed`` shaped like
+    ``response-failed.real-payload.sse``: ``code=`` (default ``context_length_exceeded``),
+    ``message=``.
+``empty_output``
+    a normal stream whose ``response.completed.response.output`` is ``[]``.
+``incomplete``
+    a text stream ending in ``response.incomplete`` with ``incomplete_details.reason`` =
+    ``reason=`` (default ``max_output_tokens``); the message item has status ``incomplete``.
 
 Reply options (directives only, not faults): ``[[sim:text deltas=N]]`` sets the number of text
 deltas of this answer; ``[[sim:parallel]]`` asks for two parallel function calls.
