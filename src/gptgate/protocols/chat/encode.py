@@ -165,41 +165,37 @@ class ChatStreamEncoder:
         self._delta({"tool_calls": [call]}, out)
 
     def _on_args(self, data: JSONObject, out: list[bytes]) -> None:
-        delta = data.get("delta")
-        item_id = data.get("item_id") or str(data.get("output_index"))
-        index = self._tools.get(item_id)
-        if not delta or index is None:
-            return
-        self._args_sent.add(item_id)
-        self._delta({"tool_calls": [{"index": index, "function": {"arguments": delta}}]}, out)
+        self._tool_delta(
+            data.get("item_id") or str(data.get("output_index")),
+            "function",
+            "arguments",
+            data.get("delta"),
+            out,
+        )
 
     def _on_custom_input(self, data: JSONObject, out: list[bytes]) -> None:
-        delta = data.get("delta")
-        item_id = data.get("item_id") or str(data.get("output_index"))
+        self._tool_delta(
+            data.get("item_id") or str(data.get("output_index")), "custom", "input", data.get("delta"), out
+        )
+
+    def _tool_delta(self, item_id: str, kind: str, field: str, text: str | None, out: list[bytes]) -> None:
+        """One fragment of a tool call's arguments/input: only ``index`` and the fragment."""
         index = self._tools.get(item_id)
-        if not delta or index is None:
+        if not text or index is None:
             return
         self._args_sent.add(item_id)
-        self._delta({"tool_calls": [{"index": index, "custom": {"input": delta}}]}, out)
+        self._delta({"tool_calls": [{"index": index, kind: {field: text}}]}, out)
 
     def _on_item_done(self, data: JSONObject, out: list[bytes]) -> None:
         """Send what an item carried but no delta did (upstreams that only send ``done``)."""
         item = data.get("item") or {}
         item_id = item.get("id") or str(data.get("output_index"))
         kind = item.get("type")
-        if kind == "function_call" and item_id in self._tools and item_id not in self._args_sent:
-            args = item.get("arguments") or ""
-            if args:
-                self._args_sent.add(item_id)
-                self._delta(
-                    {"tool_calls": [{"index": self._tools[item_id], "function": {"arguments": args}}]}, out
-                )
-        elif kind == "custom_tool_call" and item_id in self._tools and item_id not in self._args_sent:
-            if item.get("input"):
-                self._args_sent.add(item_id)
-                self._delta(
-                    {"tool_calls": [{"index": self._tools[item_id], "custom": {"input": item["input"]}}]}, out
-                )
+        if item_id in self._tools and item_id not in self._args_sent:
+            if kind == "function_call":
+                self._tool_delta(item_id, "function", "arguments", item.get("arguments"), out)
+            elif kind == "custom_tool_call":
+                self._tool_delta(item_id, "custom", "input", item.get("input"), out)
         elif kind == "message" and item_id not in self._text_sent:
             text = "".join(
                 p.get("text") or "" for p in item.get("content") or () if p.get("type") == "output_text"
