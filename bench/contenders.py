@@ -1,0 +1,168 @@
+"""The simulator, the servers and the five contenders of one benchmark run, and how to start them.
+
+Contenders (all against the same simulator, started with ``--no-auth`` so the yardstick, which
+sends no ``chatgpt-account-id``, is served exactly like gptgate):
+
+* ``direct``: the load client reads the simulator's Codex SSE itself (the ceiling);
+* ``yardstick``: ``shared/bench/floor_relay.py`` (Chat Completions);
+* ``gptgate-chat``: gptgate ``/v1/chat/completions``;
+* ``gptgate-responses``: gptgate ``/v1/responses`` (pass-through of the Responses stream);
+* ``gptgate-chat-curl``: gptgate chat with ``GPTGATE_CODEX_TRANSPORT=curl_cffi``.
+
+gptgate runs with ``GPTGATE_REASONING_SUMMARY=none``: by default it asks translated requests for a
+reasoning summary, and the simulator then adds a reasoning item (about ten more events) that the
+yardstick never asks for; without it every contender relays the same upstream events.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from procs import Proc, Procs, free_port, wait_http
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GPTGATE = str(Path(PYTHON).with_name("gptgate"))
+FLOOR_RELAY = Path(os.environ.get("BENCH_FLOOR_RELAY", "/work/shared/bench/floor_relay.py"))
+ACCOUNT = "bench-account"
+CODEX_PATH = "/backend-api/codex/responses"
+#: events of one simulated turn besides its text deltas: created, in_progress, item added,
+#: part added, text done, part done, item done, completed
+FIXED_EVENTS = 8
+
+
+def events_of(deltas: int) -> int:
+    return deltas + FIXED_EVENTS
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The inherited environment without gptgate/yardstick settings or proxies (loopback only)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GPTGATE_", "UPSTREAM_")) and "proxy" not in k.lower()
+    }
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env.update(extra)
+    return env
+
+
+def make_token() -> str:
+    from gptgate.simulator.tokens import make_access_token
+
+    return make_access_token(ACCOUNT)
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    server: str | None  # key of the server it talks to; None: the simulator itself
+    kind: str  # "chat" | "responses"
+    path: str
+
+
+DIRECT = Contender("direct", None, "responses", CODEX_PATH)
+YARDSTICK = Contender("yardstick", "floor", "chat", "/v1/chat/completions")
+GW_CHAT = Contender("gptgate-chat", "gw", "chat", "/v1/chat/completions")
+GW_RESP = Contender("gptgate-responses", "gw", "responses", "/v1/responses")
+GW_CURL = Contender("gptgate-chat-curl", "gw-curl", "chat", "/v1/chat/completions")
+ALL = (DIRECT, YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)
+RELAYS = (YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)
+SERVERS = ("floor", "gw", "gw-curl")
+
+
+def user_text(deltas: int) -> str:
+    # a simulator directive: this turn's answer comes in ``deltas`` text deltas (echo stays "hi")
+    return f"hi [[sim:text deltas={deltas}]]"
+
+
+def responses_body(deltas: int) -> dict[str, Any]:
+    return {
+        "model": "gpt-5.5",
+        "instructions": "",
+        "input": [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": user_text(deltas)}],
+            }
+        ],
+        "tools": [],
+        "tool_choice": "auto",
+        "parallel_tool_calls": False,
+        "store": False,
+        "stream": True,
+        "include": [],
+    }
+
+
+def chat_body(deltas: int) -> dict[str, Any]:
+    return {
+        "model": "gpt-5.5",
+        "messages": [{"role": "user", "content": user_text(deltas)}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+
+@dataclass
+class Simulator:
+    proc: Proc
+    url: str
+    token: str
+
+
+def start_simulator(procs: Procs, name: str, mode: str, interval_ms: float, token: str) -> Simulator:
+    port = free_port()
+    argv = [GPTGATE, "simulate", "--host", "127.0.0.1", "--port", str(port), "--mode", mode]
+    argv += ["--interval-ms", str(interval_ms), "--no-auth", "--no-record"]
+    proc = procs.start(name, argv, clean_env())
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/_sim/health", proc)
+    return Simulator(proc, url, token)
+
+
+def start_server(
+    procs: Procs, key: str, sim: Simulator, workers: int, tag: str, *, wait: bool = True
+) -> tuple[Proc, str]:
+    """Start server ``key`` (floor / gw / gw-curl) against ``sim``; wait until it answers."""
+    port = free_port()
+    if key == "floor":
+        argv = [PYTHON, str(FLOOR_RELAY), "--host", "127.0.0.1", "--port", str(port)]
+        argv += ["--workers", str(workers)]
+        env = clean_env(UPSTREAM_URL=sim.url + CODEX_PATH, UPSTREAM_TOKEN=sim.token)
+    else:
+        argv = [GPTGATE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        argv += ["--log-level", "warning"]
+        env = clean_env(
+            GPTGATE_ACCESS_TOKEN=sim.token,
+            GPTGATE_CODEX_BASE_URL=sim.url + "/backend-api/codex",
+            GPTGATE_FETCH_UPSTREAM_MODELS="false",
+            GPTGATE_REASONING_SUMMARY="none",
+        )
+        if key == "gw-curl":
+            env["GPTGATE_CODEX_TRANSPORT"] = "curl_cffi"
+    proc = procs.start(f"{key}-w{workers}-{tag}", argv, env)
+    base = f"http://127.0.0.1:{port}"
+    if wait:
+        wait_http(base + "/health", proc)
+    return proc, base
+
+
+def request_of(contender: Contender, sim: Simulator, bases: dict[str, str], deltas: int) -> dict[str, Any]:
+    """URL, headers and body of ``contender``'s request, for the load client's spec."""
+    if contender.server is None:
+        headers = {
+            "authorization": f"Bearer {sim.token}",
+            "chatgpt-account-id": ACCOUNT,
+            "content-type": "application/json",
+            "accept": "text/event-stream",
+        }
+        return {"url": sim.url + contender.path, "headers": headers, "body": responses_body(deltas)}
+    body = chat_body(deltas) if contender.kind == "chat" else responses_body(deltas)
+    headers = {"content-type": "application/json", "accept": "text/event-stream"}
+    return {"url": bases[contender.server] + contender.path, "headers": headers, "body": body}
