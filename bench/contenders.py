@@ -27,7 +27,11 @@ from procs import Proc, Procs, free_port, wait_http
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GPTGATE = str(Path(PYTHON).with_name("gptgate"))
-FLOOR_RELAY = Path(os.environ.get("BENCH_FLOOR_RELAY", "/work/shared/bench/floor_relay.py"))
+FLOOR_RELAY = Path(
+    os.environ.get(
+        "BENCH_FLOOR_RELAY", str(Path(__file__).resolve().parents[2] / "shared" / "bench" / "floor_relay.py")
+    )
+)
 ACCOUNT = "bench-account"
 CODEX_PATH = "/backend-api/codex/responses"
 #: events of one simulated turn besides its text deltas: created, in_progress, item added,

@@ -186,7 +186,8 @@ async def test_failure_after_first_byte_is_in_band_and_closes(gateway: Served) -
     assert chunks[-2]["error"]["code"] == "context_length_exceeded" and chunks[-1] == "[DONE]"
 
 
-async def test_client_disconnect_closes_the_upstream_request() -> None:
+@pytest.mark.parametrize("transport", ["aiohttp", "curl_cffi"])
+async def test_client_disconnect_closes_the_upstream_request(transport: str) -> None:
     seen = {"closed": asyncio.Event()}
 
     async def slow(request: web.Request) -> web.StreamResponse:
@@ -213,7 +214,7 @@ async def test_client_disconnect_closes_the_upstream_request() -> None:
     app = web.Application()
     app.router.add_post("/backend-api/codex/responses", slow)
     runner, base = await serve_app(app)
-    served = await start_gateway(base)
+    served = await start_gateway(base, codex_transport=transport)
     try:
         started = time.monotonic()
         async with aiohttp.ClientSession() as http:

