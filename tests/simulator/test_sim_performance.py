@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import aiohttp
@@ -15,17 +14,14 @@ from gptgate.simulator.turn import read_turn
 from tests.simulator.sim_helpers import TURN_PATH, auth_headers, turn_body
 
 
-def test_burst_generation_cpu_budget() -> None:
+def test_burst_reply_is_built_as_whole_records() -> None:
+    """A 200-delta answer is 208 complete records (its CPU cost is measured in bench/, not here)."""
     body = turn_body("benchmark [[sim:text deltas=200]]")
-    started = time.process_time()
-    for number in range(200):
-        turn = read_turn(body, 1000)
-        records = build_reply(ReplyContext(turn, TurnIds("0" * 32, number), 0, text_deltas=200))
-        payload = b"".join(records)
-    per_stream = (time.process_time() - started) / 200
+    turn = read_turn(body, 1000)
+    records = build_reply(ReplyContext(turn, TurnIds("0" * 32, 0), 0, text_deltas=200))
+    payload = b"".join(records)
     assert len(records) == 208 and payload.count(b"\n\n") == 208
-    # Typically ~0.3 ms; the bound is 30x that so the test never flakes on a slow machine.
-    assert per_stream < 0.010, f"{per_stream * 1000:.2f} ms of CPU per 200-delta stream"
+    assert all(r.startswith(b"event: ") and r.endswith(b"\n\n") for r in records)
 
 
 async def test_generator_runs_once_per_request_and_body_is_one_write(

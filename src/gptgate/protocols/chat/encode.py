@@ -58,30 +58,14 @@ class ChatStreamEncoder:
         self._args_sent: set[str] = set()
         self._text_sent: set[str] = set()
         self._finished = False
-        self._handlers: dict[str, Callable[[JSONObject, list[bytes]], None]] = {
-            ev.CREATED: self._on_created,
-            ev.TEXT_DELTA: self._on_text,
-            ev.SUMMARY_DELTA: self._on_reasoning,
-            ev.REASONING_DELTA: self._on_reasoning,
-            ev.SUMMARY_PART_ADDED: self._on_summary_part,
-            ev.REFUSAL_DELTA: self._on_refusal,
-            ev.ITEM_ADDED: self._on_item_added,
-            ev.ARGS_DELTA: self._on_args,
-            ev.CUSTOM_INPUT_DELTA: self._on_custom_input,
-            ev.ITEM_DONE: self._on_item_done,
-            ev.COMPLETED: self._on_end,
-            ev.INCOMPLETE: self._on_end,
-            ev.FAILED: self._on_failed,
-            ev.ERROR: self._on_failed,
-        }
 
     def feed(self, events: list[Event]) -> bytes:
         out: list[bytes] = []
-        handlers = self._handlers
+        handlers = _HANDLERS
         for event in events:
             handler = handlers.get(event.type)
             if handler is not None:
-                handler(event.data, out)
+                handler(self, event.data, out)
         return b"".join(out)
 
     def finish(self) -> bytes:
@@ -229,3 +213,22 @@ class ChatStreamEncoder:
         error = error_of_failed(response)
         out.append(b"data: " + dumps(error_body(error)) + b"\n\n" + DONE)
         self._finished = True
+
+
+#: One table for every stream (a per-instance dict of bound methods cost memory per open stream).
+_HANDLERS: dict[str, Callable[[ChatStreamEncoder, JSONObject, list[bytes]], None]] = {
+    ev.CREATED: ChatStreamEncoder._on_created,
+    ev.TEXT_DELTA: ChatStreamEncoder._on_text,
+    ev.SUMMARY_DELTA: ChatStreamEncoder._on_reasoning,
+    ev.REASONING_DELTA: ChatStreamEncoder._on_reasoning,
+    ev.SUMMARY_PART_ADDED: ChatStreamEncoder._on_summary_part,
+    ev.REFUSAL_DELTA: ChatStreamEncoder._on_refusal,
+    ev.ITEM_ADDED: ChatStreamEncoder._on_item_added,
+    ev.ARGS_DELTA: ChatStreamEncoder._on_args,
+    ev.CUSTOM_INPUT_DELTA: ChatStreamEncoder._on_custom_input,
+    ev.ITEM_DONE: ChatStreamEncoder._on_item_done,
+    ev.COMPLETED: ChatStreamEncoder._on_end,
+    ev.INCOMPLETE: ChatStreamEncoder._on_end,
+    ev.FAILED: ChatStreamEncoder._on_failed,
+    ev.ERROR: ChatStreamEncoder._on_failed,
+}
