@@ -227,3 +227,37 @@ async def test_client_disconnect_closes_the_upstream_request(transport: str) -> 
     finally:
         await served.close()
         await runner.cleanup()
+
+
+async def test_errors_come_in_the_envelope_of_the_clients_protocol(simulator: RunningSimulator) -> None:
+    served = await start_gateway(simulator.base_url, api_keys=["sk-right"])
+    try:
+        status, headers, body = await post(
+            served.base_url, "/v1/messages?beta=true", {}, {"anthropic-version": "2023-06-01"}
+        )
+        data = orjson.loads(body)
+        assert status == 401 and data["type"] == "error"
+        assert data["error"] == {"type": "authentication_error", "message": data["error"]["message"]}
+        assert data["request_id"].startswith("req_") and headers["request-id"] == data["request_id"]
+
+        status, _, body = await post(
+            served.base_url, "/v1beta/models/gemini-2.5-flash:generateContent", {}, {"x-goog-api-key": "bad"}
+        )
+        err = orjson.loads(body)["error"]
+        assert status == 401 and err["code"] == 401 and err["status"] == "UNAUTHENTICATED"
+
+        status, _, body = await post(
+            served.base_url,
+            "/v1/no-such-thing",
+            {},
+            {"x-api-key": "sk-right", "anthropic-version": "2023-06-01"},
+        )
+        assert status == 404 and orjson.loads(body)["error"]["type"] == "not_found_error"
+        status, _, body = await post(served.base_url, "/v1/no-such-thing?key=sk-right", {})
+        assert status == 404 and orjson.loads(body)["error"]["status"] == "NOT_FOUND"
+        status, _, body = await post(
+            served.base_url, "/v1/no-such-thing", {}, {"authorization": "Bearer sk-right"}
+        )
+        assert status == 404 and envelope(body)["type"] == "not_found_error"
+    finally:
+        await served.close()

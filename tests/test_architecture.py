@@ -43,7 +43,7 @@ def test_canonical_hub_imports_no_spoke() -> None:
 
 
 def test_each_client_protocol_keeps_to_itself() -> None:
-    for door in ("chat", "responses"):
+    for door in ("chat", "responses", "anthropic", "gemini"):
         others = tuple(
             f"gptgate.protocols.{o}" for o in ("chat", "responses", "anthropic", "gemini") if o != door
         )

@@ -10,8 +10,7 @@ from aiohttp.typedefs import Handler
 from gptgate.errors import AuthenticationError, GatewayError, NotFoundError, RequestError
 from gptgate.gateway import Gateway
 from gptgate.http import GATEWAY, check_key
-from gptgate.protocols.openai_errors import error_response
-from gptgate.protocols.registry import routes
+from gptgate.protocols.registry import error_response, routes
 
 log = logging.getLogger("gptgate.app")
 
@@ -42,16 +41,18 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             check_key(request, request.app[GATEWAY].settings.key_values())
         return await handler(request)
     except AuthenticationError as exc:
-        return error_response(exc)
+        return error_response(request, exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_error_for(exc))
+        return error_response(request, _error_for(exc))
     except GatewayError as exc:
-        return error_response(exc)
+        return error_response(request, exc)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(GatewayError("The gateway failed to handle this request; see its log."))
+        return error_response(
+            request, GatewayError("The gateway failed to handle this request; see its log.")
+        )
 
 
 async def health(request: web.Request) -> web.Response:

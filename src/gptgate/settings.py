@@ -37,7 +37,19 @@ DEFAULT_ALIASES = {
     "gpt-4.1": "default",
     "gpt-3.5-turbo": "default",
     "gpt-5": "default",
+    # Claude Code and the Anthropic SDK: any Claude name works; its thinking settings set the effort.
+    "claude-opus-*": "default",
+    "claude-sonnet-*": "default",
+    "claude-haiku-*": "gpt-5.4-mini",
+    "claude-*": "default",
+    # google-genai: the Gemini tiers map to the nearest upstream tier.
+    "gemini-*-pro*": "default",
+    "gemini-*-flash-lite*": "gpt-5.4-mini-low",
+    "gemini-*-flash*": "gpt-5.4-mini",
+    "gemini-*": "default",
 }
+DEFAULT_CLAUDE_MODELS = ["claude-opus-4-8", "claude-sonnet-4-5", "claude-haiku-4-5"]
+DEFAULT_GEMINI_MODELS = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"]
 
 
 class Settings(BaseSettings):
@@ -93,7 +105,16 @@ class Settings(BaseSettings):
     models: list[str] = Field(default_factory=lambda: list(DEFAULT_MODELS), description="Model catalogue.")
     model_aliases: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_ALIASES),
-        description="Client model name -> upstream model (or 'default'); an effort suffix may follow.",
+        description="Client model name or glob (claude-opus-*) -> upstream model or 'default', "
+        "optionally with an effort suffix (gpt-5.5-high).",
+    )
+    claude_models: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CLAUDE_MODELS),
+        description="Claude-named models listed by the Anthropic GET /v1/models (Claude Code shows only these).",
+    )
+    gemini_models: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_GEMINI_MODELS),
+        description="Gemini-named models listed by GET /v1beta/models besides the catalogue.",
     )
     fetch_upstream_models: bool = Field(
         True, description="Add the models the upstream reports to the catalogue."
@@ -105,6 +126,28 @@ class Settings(BaseSettings):
         "auto", description="Reasoning summary asked of the upstream for translated requests."
     )
     default_effort: str | None = Field(None, description="Reasoning effort when the client names none.")
+
+    # -- storage
+    data_dir: Path = Field(
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "gptgate"
+        ),
+        description="Directory of the default SQLite account store and of the generated secret key file.",
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="Account store: sqlite:///path or postgresql://user:pass@host:port/db "
+        "(default: SQLite file gptgate.db in data_dir).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that encrypts stored tokens (a generated key, or a passphrase of 16+ characters); "
+        "overrides secret_key_file. Every instance sharing a database needs the same key.",
+    )
+    secret_key_file: Path | None = Field(
+        None,
+        description="File holding the token key, created (mode 0600) if missing (default: data_dir/secret.key).",
+    )
 
     # -- demo
     demo: bool = Field(False, description="Start an embedded simulator and a demo account.")

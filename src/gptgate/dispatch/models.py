@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import time
 from dataclasses import dataclass, field
 from typing import Final
@@ -35,7 +36,11 @@ class ModelCatalog:
 
     def __init__(self, models: list[str], aliases: dict[str, str], default_model: str) -> None:
         self._models: dict[str, ModelInfo] = {m: ModelInfo(m) for m in models}
-        self._aliases = dict(aliases)
+        self._aliases = {k: v for k, v in aliases.items() if "*" not in k and "?" not in k}
+        #: Glob aliases (``claude-opus-*``), most specific (longest) pattern first.
+        self._patterns = sorted(
+            ((k, v) for k, v in aliases.items() if k not in self._aliases), key=lambda kv: -len(kv[0])
+        )
         self._default = default_model
         if default_model not in self._models:
             self._models[default_model] = ModelInfo(default_model)
@@ -61,7 +66,11 @@ class ModelCatalog:
         return list(self._models.values())
 
     def aliases(self) -> dict[str, str]:
+        """The exact-name aliases (glob patterns are not names a client can list)."""
         return dict(self._aliases)
+
+    def info(self, model: str) -> ModelInfo | None:
+        return self._models.get(model)
 
     def resolve(self, name: str) -> Resolved:
         """``gpt-5.5`` → itself; ``gpt-5.5-high`` → effort high; ``gpt-4o`` → its alias target."""
@@ -87,4 +96,7 @@ class ModelCatalog:
             inner = self._resolve(base, depth + 1)
             if inner is not None:
                 return Resolved(inner.model, suffix)
+        for pattern, target in self._patterns:
+            if fnmatch.fnmatchcase(name, pattern):
+                return self._resolve(target, depth + 1)
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gptgate.canonical.request import CanonicalRequest
-from gptgate.dispatch.models import ModelCatalog
+from gptgate.dispatch.models import EFFORTS, ModelCatalog
 
 
 def prepare(
@@ -29,5 +29,25 @@ def prepare(
             reasoning["effort"] = default_effort
         if summary and summary != "none" and "summary" not in reasoning:
             reasoning["summary"] = summary
+    effort = reasoning.get("effort")
+    if effort:
+        reasoning["effort"] = supported_effort(catalog, req.model, effort)
     req.reasoning = reasoning or req.reasoning
     return req
+
+
+def supported_effort(catalog: ModelCatalog, model: str, effort: str) -> str:
+    """The nearest effort the model supports, when the upstream told us which it does.
+
+    A translated request may ask for ``none`` (thinking disabled) or ``xhigh`` (a large budget)
+    on a model that lacks them; the upstream would answer 400. Catalogue-only models are left
+    alone: their levels are a guess.
+    """
+    info = catalog.info(model)
+    if info is None or info.source != "upstream" or effort in info.efforts or effort not in EFFORTS:
+        return effort
+    rank = EFFORTS.index(effort)
+    known = [e for e in info.efforts if e in EFFORTS]
+    if not known:
+        return effort
+    return min(known, key=lambda e: (abs(EFFORTS.index(e) - rank), -EFFORTS.index(e)))

@@ -1,21 +1,46 @@
-"""Every front-door route, in one explicit table (no registration by import side effects)."""
+"""Every front-door route, in one explicit table (no registration by import side effects).
+
+Also the one place that knows which client protocol a request speaks, so that anything going
+wrong (a bad key, an unknown path, a handler failure) is answered in that protocol's envelope.
+Paths shared by several protocols (``GET /v1/models``) are told apart by the headers each SDK
+sends: ``anthropic-version`` for Anthropic, ``x-goog-api-key``/``x-goog-api-client`` for Gemini.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from aiohttp import web
 
+from gptgate.errors import GatewayError
+from gptgate.protocols import models as openai_models
+from gptgate.protocols import openai_errors
+from gptgate.protocols.anthropic import errors as anthropic_errors
 from gptgate.protocols.chat.routes import chat_completions
-from gptgate.protocols.models import get_model, list_models
+from gptgate.protocols.gemini import errors as gemini_errors
 from gptgate.protocols.responses.routes import responses
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Family = Literal["openai", "anthropic", "gemini"]
 
 #: ``/v1`` is the standard base; no prefix serves clients whose base URL lacks ``/v1``;
 #: ``/codex/v1`` pins the Codex upstream (seed-compatible).
 OPENAI_PREFIXES = ("/v1", "", "/codex/v1")
+#: google-genai with a custom base URL posts to ``/v1/models/...``; the public API is ``/v1beta``.
+GEMINI_PREFIXES = ("/v1beta", "/v1")
+
+ERROR_RESPONSES: dict[Family, Callable[[GatewayError], web.Response]] = {
+    "openai": openai_errors.error_response,
+    "anthropic": anthropic_errors.error_response,
+    "gemini": gemini_errors.error_response,
+}
+
+#: ``GET /models`` and ``GET /models/{model}`` per family: (list handler, get handler).
+MODEL_DOORS: dict[Family, tuple[Handler, Handler]] = {
+    "openai": (openai_models.list_models, openai_models.get_model),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,16 +48,56 @@ class Route:
     method: str
     path: str
     handler: Handler
-    protocol: str
+    family: Family | None  # None: decided per request from its headers
+
+
+def family_of(request: web.Request) -> Family:
+    """The protocol a request speaks: by its route, else by the headers its SDK sends."""
+    route = _FAMILY_BY_ROUTE.get((request.method, _template(request) or ""))
+    if route is not None:
+        return route
+    headers = request.headers
+    if "anthropic-version" in headers:
+        return "anthropic"
+    if "x-goog-api-key" in headers or "x-goog-api-client" in headers or "key" in request.query:
+        return "gemini"
+    path = request.path
+    if path.startswith("/v1beta/") or ":generateContent" in path or ":streamGenerateContent" in path:
+        return "gemini"
+    if path.rstrip("/").endswith(("/messages", "/messages/count_tokens")):
+        return "anthropic"
+    return "openai"
+
+
+def error_response(request: web.Request, error: GatewayError) -> web.Response:
+    return ERROR_RESPONSES[family_of(request)](error)
+
+
+async def models_list(request: web.Request) -> web.StreamResponse:
+    return await MODEL_DOORS.get(family_of(request), MODEL_DOORS["openai"])[0](request)
+
+
+async def models_get(request: web.Request) -> web.StreamResponse:
+    return await MODEL_DOORS.get(family_of(request), MODEL_DOORS["openai"])[1](request)
 
 
 def routes() -> list[Route]:
     table: list[Route] = []
     for prefix in OPENAI_PREFIXES:
         table += [
-            Route("POST", prefix + "/chat/completions", chat_completions, "chat"),
-            Route("POST", prefix + "/responses", responses, "responses"),
-            Route("GET", prefix + "/models", list_models, "models"),
-            Route("GET", prefix + "/models/{model}", get_model, "models"),
+            Route("POST", prefix + "/chat/completions", chat_completions, "openai"),
+            Route("POST", prefix + "/responses", responses, "openai"),
+            Route("GET", prefix + "/models", models_list, None),
+            Route("GET", prefix + "/models/{model}", models_get, None),
         ]
     return table
+
+
+def _template(request: web.Request) -> str | None:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else None
+
+
+_FAMILY_BY_ROUTE: dict[tuple[str, str], Family] = {
+    (r.method, r.path): r.family for r in routes() if r.family is not None
+}
