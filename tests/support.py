@@ -64,8 +64,7 @@ async def start_gateway(
     """A gateway on a loopback port whose Codex upstream is ``upstream_base``."""
     settings = Settings(
         codex_base_url=upstream_base.rstrip("/") + "/backend-api/codex",
-        fetch_upstream_models=False,
-        **overrides,
+        **{"fetch_upstream_models": False, "account_store": False, **overrides},
     )
     gateway = Gateway(settings, accounts if accounts is not None else [test_account()])
     runner, base = await serve_app(create_app(gateway))

@@ -67,7 +67,7 @@ def create_app(gateway: Gateway) -> web.Application:
         app.router.add_route(route.method, route.path, route.handler)
 
     async def on_startup(app: web.Application) -> None:
-        gateway.refresh_models_soon()
+        await gateway.start()
 
     async def on_cleanup(app: web.Application) -> None:
         await gateway.close()

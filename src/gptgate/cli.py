@@ -10,6 +10,7 @@ import click
 from pydantic import ValidationError
 
 from gptgate import __version__
+from gptgate.accounts.cli import accounts
 from gptgate.settings import Settings, is_loopback, load_settings
 from gptgate.simulator.cli import simulate
 
@@ -85,6 +86,7 @@ def show_settings() -> None:
 
 
 main.add_command(simulate)
+main.add_command(accounts)
 
 if __name__ == "__main__":
     main()

@@ -42,7 +42,13 @@ def start_simulator_process() -> tuple[multiprocessing.process.BaseProcess, str]
 
 
 def demo_settings(settings: Settings, simulator_url: str) -> tuple[Settings, list[Account]]:
-    settings = settings.model_copy(update={"codex_base_url": simulator_url + "/backend-api/codex"})
+    settings = settings.model_copy(
+        update={
+            "codex_base_url": simulator_url + "/backend-api/codex",
+            "oauth_token_url": simulator_url + "/oauth/token",
+            "account_store": False,  # the demo leaves no account behind in the operator's store
+        }
+    )
     token = make_access_token(DEMO_ACCOUNT_ID, plan="plus", email="demo@gptgate.local")
     return settings, [Account.from_tokens(token, name="demo")]
 

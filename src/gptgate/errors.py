@@ -18,7 +18,8 @@
         ├── UpstreamUnavailable       5xx, overload, network failure (retry, then 502/503)
         ├── UpstreamTimeout           no first byte in time (504)
         ├── UpstreamRateLimited       429 that is not a plan quota (retryable)
-        └── PoolExhausted             every account is cooling down (429 + Retry-After)
+        ├── PoolExhausted             every account is cooling down (429 + Retry-After)
+        └── NoUsableAccount           every account is disabled or needs re-login (503)
 
 Front doors render these into their own envelopes (OpenAI, Anthropic, Gemini); nothing here
 knows about any client protocol. Request-scoped vs credential-scoped is the split the
@@ -157,3 +158,10 @@ class PoolExhausted(UpstreamError):
     status = 429
     type = "rate_limit_exceeded"
     code = "pool_exhausted"
+
+
+class NoUsableAccount(UpstreamError):
+    """No account can serve until an operator acts (re-login, enable): not worth retrying soon."""
+
+    status = 503
+    code = "no_usable_account"

@@ -6,11 +6,15 @@ import asyncio
 import logging
 import time
 
+from gptgate.accounts.manager import AccountManager
 from gptgate.accounts.model import Account
 from gptgate.accounts.pool import AccountPool
+from gptgate.accounts.refresh import Refresher
 from gptgate.dispatch.dispatcher import Dispatcher
 from gptgate.dispatch.models import ModelCatalog
 from gptgate.settings import Settings
+from gptgate.state import make_state
+from gptgate.storage import open_from_settings
 from gptgate.upstreams.base import Upstream
 from gptgate.upstreams.codex.client import CodexUpstream
 from gptgate.upstreams.transport import AiohttpTransport, CurlCffiTransport, Transport
@@ -50,7 +54,28 @@ class Gateway:
     def __init__(self, settings: Settings, accounts: list[Account] | None = None) -> None:
         self.settings = settings
         self.catalog = ModelCatalog(settings.models, settings.model_aliases, settings.default_model)
-        self.pool = AccountPool(accounts if accounts is not None else configured_accounts(settings))
+        self.state = make_state(settings)
+        self.store = open_from_settings(settings) if settings.account_store else None
+        self.pool = AccountPool(
+            accounts if accounts is not None else configured_accounts(settings),
+            self.state,
+            strategy=settings.pool_strategy,
+            sticky_ttl=settings.sticky_ttl_seconds,
+        )
+        self.refresher = Refresher(
+            self.state,
+            self.store,
+            token_url=settings.oauth_token_url,
+            client_id=settings.oauth_client_id,
+            timeout=settings.token_timeout,
+        )
+        self.accounts = AccountManager(
+            self.pool,
+            self.state,
+            self.store,
+            self.refresher,
+            refresh_before=settings.refresh_before_seconds,
+        )
         codex = CodexUpstream(
             make_transport(settings),
             base_url=settings.codex_base_url,
@@ -64,13 +89,18 @@ class Gateway:
             self.upstreams,
             retry_times=settings.retry_times,
             first_byte_timeout=settings.first_byte_timeout,
+            credentials=self.accounts,
         )
         self._models_fetched = 0.0
         self._models_task: asyncio.Task[None] | None = None
 
+    async def start(self) -> None:
+        await self.accounts.start()
+        self.refresh_models_soon()
+
     def refresh_models_soon(self) -> None:
         """Fetch the upstream's model list in the background when it is stale."""
-        if not self.settings.fetch_upstream_models or not self.pool.accounts:
+        if not self.settings.fetch_upstream_models or not any(a.usable for a in self.pool.accounts):
             return
         if time.monotonic() - self._models_fetched < MODELS_REFRESH_SECONDS and self._models_fetched:
             return
@@ -81,7 +111,8 @@ class Gateway:
         self._models_fetched = time.monotonic()
         upstream = self.upstreams["codex"]
         try:
-            infos = await upstream.list_models(self.pool.accounts[0])
+            account = next(a for a in self.pool.accounts if a.usable)
+            infos = await upstream.list_models(account)
         except Exception as exc:  # the catalogue in settings stays in force
             log.warning("could not fetch the upstream model list: %s", exc)
             return
@@ -92,3 +123,7 @@ class Gateway:
             self._models_task.cancel()
         for upstream in self.upstreams.values():
             await upstream.close()
+        await self.accounts.close()
+        await self.state.close()
+        if self.store is not None:
+            self.store.close()

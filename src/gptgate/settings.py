@@ -149,6 +149,51 @@ class Settings(BaseSettings):
         description="File holding the token key, created (mode 0600) if missing (default: data_dir/secret.key).",
     )
 
+    # -- shared state
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis URL for state shared by processes and instances (redis://host:6379/0); in-process if unset.",
+    )
+    redis_prefix: str = Field(
+        "gptgate:",
+        description="Prefix of every Redis key and channel (deployments sharing one Redis differ).",
+    )
+    sticky_ttl_seconds: float = Field(
+        3600.0, gt=0, description="How long a session stays bound to its account after its last request."
+    )
+
+    # -- account pool
+    account_store: bool = Field(
+        True, description="Serve the accounts in the account store (besides access_token/auth_json)."
+    )
+    pool_strategy: Literal["round_robin", "random", "least_busy", "quota_headroom"] = Field(
+        "round_robin",
+        description="How the pool picks an account for a request without a sticky session: "
+        "round_robin, random, least_busy (fewest in flight), quota_headroom (most quota left).",
+    )
+    refresh_before_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="Refresh an access token this long before it expires (each account at its own "
+        "offset within this margin); an expired one is refreshed before use and on a 401.",
+    )
+
+    # -- token endpoints
+    oauth_token_url: str = Field(
+        "https://auth.openai.com/oauth/token",
+        description="OAuth token endpoint that refreshes Codex logins (a gateway or the simulator in tests).",
+    )
+    oauth_client_id: str = Field(
+        "app_EMoamEEZ73f0CkXaXp7hrann", description="OAuth client id sent with a refresh (Codex CLI's)."
+    )
+    session_base_url: str = Field(
+        "https://chatgpt.com",
+        description="Base URL whose /api/auth/session turns a web session token into an access token.",
+    )
+    token_timeout: float = Field(
+        20.0, gt=0, description="Seconds to wait for the token endpoint or the session endpoint."
+    )
+
     # -- demo
     demo: bool = Field(False, description="Start an embedded simulator and a demo account.")
 

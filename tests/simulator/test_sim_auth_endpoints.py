@@ -9,7 +9,7 @@ import aiohttp
 
 from gptgate.simulator import RunningSimulator, make_access_token, make_id_token
 from gptgate.simulator.config import DEFAULT_MODELS
-from gptgate.simulator.tokens import CLIENT_ID, decode_jwt_claims
+from gptgate.simulator.tokens import CLIENT_ID, decode_jwt_claims, signature_valid
 from tests.simulator.sim_helpers import ACCOUNT, TURN_PATH, auth_headers, turn_body
 
 MODELS_PATH = "/backend-api/codex/models"
@@ -39,7 +39,8 @@ def test_access_token_shape() -> None:
     assert claims["https://api.openai.com/profile"]["email"] == "a@b.c"
     assert abs(claims["exp"] - (time.time() + 10 * 86400)) < 5
     assert {"iat", "iss", "aud", "client_id", "scp"} <= set(claims)
-    assert signature == "c2ltLXNpZ25hdHVyZQ"
+    assert signature_valid(token) and len(signature) == 43  # base64url of an HMAC-SHA256
+    assert not signature_valid(token[:-2] + "AA") and not signature_valid("a.b")
     id_claims = decode_jwt_claims(make_id_token("acc-9", exp=123))
     assert id_claims is not None and id_claims["exp"] == 123 and id_claims["email"] == "demo@example.com"
 

@@ -31,6 +31,9 @@ class Quota:
 
 @dataclass(slots=True)
 class Account:
+    """The runtime view of one login. ``id`` is the store's id (``cfg-N`` for accounts that come
+    from settings and are not stored); ``status`` other than ``active`` keeps it out of rotation."""
+
     access_token: str
     account_id: str | None = None
     refresh_token: str | None = None
@@ -43,6 +46,44 @@ class Account:
     cooldown_until: float = 0.0
     cooldown_reason: str | None = None
     in_flight: int = 0
+    id: str = ""
+    status: str = "active"
+    status_reason: str | None = None
+    proxy: str | None = None
+    token_version: int = 0
+    last_refresh_at: float | None = None
+    stored: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = "cfg-" + (self.account_id or self.name)
+
+    def __repr__(self) -> str:  # never a token, even in a traceback
+        return f"Account(id={self.id!r}, name={self.name!r}, status={self.status!r})"
+
+    def adopt_tokens(
+        self,
+        access_token: str,
+        refresh_token: str | None,
+        id_token: str | None,
+        expires_at: float | None,
+        token_version: int,
+        refreshed_at: float | None,
+    ) -> None:
+        """Take newer tokens (from a refresh here or in another process); claims are re-read."""
+        fresh = Account.from_tokens(access_token, account_id=self.account_id, id_token=id_token)
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self.id_token = id_token
+        self.expires_at = expires_at if expires_at is not None else fresh.expires_at
+        self.plan = fresh.plan or self.plan
+        self.email = self.email or fresh.email
+        self.token_version = token_version
+        self.last_refresh_at = refreshed_at
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "active" and bool(self.access_token)
 
     @classmethod
     def from_tokens(

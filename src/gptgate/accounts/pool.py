@@ -1,65 +1,174 @@
-"""Pick an account per request; cool accounts down; say when the pool is exhausted.
+"""Pick an account per request; keep sessions on one account; cool accounts down.
 
-This is the in-process pool over the configured accounts (round robin, skipping cooling ones).
-The shared-state pool with strategies, stickiness and refresh builds on the same interface.
+The pool holds the runtime ``Account`` objects of this process; what every process must agree
+on (cooldowns, in-flight leases, the sticky map) lives in the shared :class:`PoolState`
+(in-process by default, Redis for several workers or instances).
+
+Per request: the session key (``prompt_cache_key``, Claude Code's session, ``session_id``)
+first picks the account it is bound to, if that one is still healthy; otherwise the strategy
+picks among the healthy accounts and the key is bound to the choice, so the upstream's prompt
+cache stays warm on one account and moves only when it must.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
+from collections.abc import Callable
+from typing import Literal
 
 from gptgate import errors
-from gptgate.accounts.model import Account
+from gptgate.accounts.model import Account, QuotaWindow
+from gptgate.state.base import Cooldown, PoolState
+from gptgate.state.memory import MemoryState
 
 log = logging.getLogger("gptgate.pool")
 
-#: Cool-down for failures that carry no reset time.
+Strategy = Literal["round_robin", "random", "least_busy", "quota_headroom"]
+STRATEGIES: tuple[Strategy, ...] = ("round_robin", "random", "least_busy", "quota_headroom")
+
+#: Cool-down for failures that carry no reset time (5xx, network, rate limit).
 SHORT_COOLDOWN = 30.0
 AUTH_COOLDOWN = 300.0
 
 
 class AccountPool:
-    def __init__(self, accounts: list[Account]) -> None:
-        self.accounts = accounts
+    def __init__(
+        self,
+        accounts: list[Account],
+        state: PoolState | None = None,
+        *,
+        strategy: Strategy = "round_robin",
+        sticky_ttl: float = 3600.0,
+    ) -> None:
+        self.accounts = list(accounts)
+        self.state: PoolState = state if state is not None else MemoryState()
+        self.strategy = strategy
+        self.sticky_ttl = sticky_ttl
         self._next = 0
+        self._pick: Callable[[list[Account]], Account] = self._round_robin
 
-    def acquire(self, exclude: set[int] | None = None) -> Account:
-        """The next healthy account not in ``exclude`` (ids of accounts already tried)."""
+    # -- membership (the account manager keeps these current)
+    def get(self, account_id: str) -> Account | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+    def put(self, account: Account) -> None:
+        """Add ``account`` or replace the one with its id."""
+        for i, existing in enumerate(self.accounts):
+            if existing.id == account.id:
+                account.in_flight = existing.in_flight
+                self.accounts[i] = account
+                return
+        self.accounts.append(account)
+
+    def drop(self, account_id: str) -> None:
+        self.accounts = [a for a in self.accounts if a.id != account_id]
+
+    # -- the hot path
+    async def acquire(self, session_key: str | None = None, exclude: set[str] | None = None) -> Account:
+        """A healthy account not in ``exclude`` (ids already tried), leased until ``release``."""
         now = time.time()
+        cooling = await self.state.cooldowns()
+        if session_key:
+            bound = await self.state.sticky_get(session_key, self.sticky_ttl)
+            account = self.get(bound) if bound else None
+            if account is not None and _healthy(account, cooling, exclude):
+                return await self._lease(account)
+        healthy = [a for a in self.accounts if _healthy(a, cooling, exclude)]
+        if not healthy:
+            raise self._exhausted(cooling, now)
+        account = await self._choose(healthy)
+        if session_key:
+            await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
+        return await self._lease(account)
+
+    async def release(self, account: Account) -> None:
+        account.in_flight -= 1
+        await self.state.unlease(account.id)
+
+    async def _lease(self, account: Account) -> Account:
+        account.in_flight += 1
+        await self.state.lease(account.id)
+        return account
+
+    async def _choose(self, healthy: list[Account]) -> Account:
+        if len(healthy) == 1:
+            return healthy[0]
+        if self.strategy == "random":
+            return random.choice(healthy)
+        if self.strategy == "least_busy":
+            busy = await self.state.in_flight()
+            low = min(busy.get(a.id, 0) for a in healthy)
+            return self._round_robin([a for a in healthy if busy.get(a.id, 0) == low])
+        if self.strategy == "quota_headroom":
+            now = time.time()
+            best = max(_headroom(a, now) for a in healthy)
+            return self._round_robin([a for a in healthy if _headroom(a, now) == best])
+        return self._round_robin(healthy)
+
+    def _round_robin(self, candidates: list[Account]) -> Account:
+        """The first candidate at or after the rotating cursor (in pool order)."""
         n = len(self.accounts)
+        wanted = {a.id for a in candidates}
         for i in range(n):
             account = self.accounts[(self._next + i) % n]
-            if account.cooling(now) or (exclude and id(account) in exclude):
-                continue
-            self._next = (self._next + i + 1) % n
-            account.in_flight += 1
-            return account
-        raise self._exhausted(now)
+            if account.id in wanted:
+                self._next = (self._next + i + 1) % n
+                return account
+        return candidates[0]
 
-    def release(self, account: Account) -> None:
-        account.in_flight -= 1
-
-    def penalize(self, account: Account, error: errors.AccountError) -> None:
-        """Cool an account down after a credential-scoped failure."""
+    # -- failures
+    async def penalize(self, account: Account, error: errors.AccountError | errors.UpstreamError) -> None:
+        """Cool an account down after a credential-scoped or transient failure."""
         if isinstance(error, errors.UsageLimitReached) and error.resets_at:
             until = error.resets_at
         elif isinstance(error, errors.AccountUnauthorized | errors.AccountForbidden):
-            until = time.time() + AUTH_COOLDOWN
+            until = time.time() + (error.retry_after or AUTH_COOLDOWN)
         else:
-            until = time.time() + SHORT_COOLDOWN
+            until = time.time() + (error.retry_after or SHORT_COOLDOWN)
+        reason = error.code or error.type
         account.cooldown_until = max(account.cooldown_until, until)
-        account.cooldown_reason = error.code
-        log.warning("account %s cooling down until %d: %s", account.label(), until, error.code)
+        account.cooldown_reason = reason
+        await self.state.set_cooldown(account.id, until, reason)
+        log.warning("account %s cooling down for %d s: %s", account.label(), until - time.time(), reason)
 
-    def _exhausted(self, now: float) -> errors.PoolExhausted:
-        if not self.accounts:
-            return errors.PoolExhausted("no ChatGPT account is configured", retry_after=60)
-        earliest = min(a.cooldown_until for a in self.accounts)
-        wait = max(1.0, earliest - now)
-        reasons = sorted({a.cooldown_reason or "cooling" for a in self.accounts})
+    def _exhausted(self, cooling: dict[str, Cooldown], now: float) -> errors.GatewayError:
+        usable = [a for a in self.accounts if a.usable]
+        if not usable:
+            if not self.accounts:
+                return errors.NoUsableAccount("no ChatGPT account is configured (see: gptgate accounts add)")
+            counts: dict[str, int] = {}
+            for a in self.accounts:
+                counts[a.status] = counts.get(a.status, 0) + 1
+            summary = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+            return errors.NoUsableAccount(
+                f"no account can serve: {summary} (see: gptgate accounts list)", retry_after=300
+            )
+        ends = [cooling[a.id] for a in usable if a.id in cooling]
+        if not ends:  # every usable account was tried by this request already
+            return errors.PoolExhausted(
+                f"all {len(usable)} usable account(s) failed this request", retry_after=SHORT_COOLDOWN
+            )
+        earliest = min(c.until for c in ends)
+        reasons = sorted({c.reason for c in ends})
         return errors.PoolExhausted(
-            f"all {len(self.accounts)} account(s) are cooling down ({', '.join(reasons)}); "
-            f"the earliest is available again in {int(wait)} s",
-            retry_after=wait,
+            f"the account pool is exhausted: all {len(usable)} account(s) are cooling down "
+            f"({', '.join(reasons)}); the earliest is available again in {int(max(1.0, earliest - now))} s",
+            retry_after=max(1.0, earliest - now),
         )
+
+
+def _healthy(account: Account, cooling: dict[str, Cooldown], exclude: set[str] | None) -> bool:
+    return account.usable and account.id not in cooling and not (exclude and account.id in exclude)
+
+
+def _headroom(account: Account, now: float) -> float:
+    """Percent left in the tighter of the account's windows; a window past its reset is full."""
+    return 100.0 - max(_used(account.quota.primary, now), _used(account.quota.secondary, now))
+
+
+def _used(window: QuotaWindow | None, now: float) -> float:
+    if window is None or (window.resets_at is not None and window.resets_at <= now):
+        return 0.0
+    return window.used_percent

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from gptgate import errors
 from gptgate.accounts.model import Account
@@ -77,7 +78,27 @@ class OpenStream:
         try:
             await self._stream.aclose()
         finally:
-            self._pool.release(self.account)
+            await self._pool.release(self.account)
+
+
+class Credentials(Protocol):
+    """What the dispatcher asks of the account manager (refresh, status changes)."""
+
+    async def ensure_fresh(self, account: Account) -> None:
+        """Refresh an access token that is about to expire (no-op otherwise)."""
+
+    async def recover(self, account: Account, error: errors.AccountError, seen_version: int) -> bool:
+        """Act on a credential failure (refresh on 401, disable when deactivated). True: retry
+        the same account now; False: move on to another account. ``seen_version`` is the token
+        version the failed attempt used (a refresh done meanwhile is not repeated)."""
+
+
+class NoCredentials:
+    async def ensure_fresh(self, account: Account) -> None:
+        return None
+
+    async def recover(self, account: Account, error: errors.AccountError, seen_version: int) -> bool:
+        return False
 
 
 class Dispatcher:
@@ -88,9 +109,11 @@ class Dispatcher:
         *,
         retry_times: int,
         first_byte_timeout: float,
+        credentials: Credentials | None = None,
     ) -> None:
         self.pool = pool
         self.upstreams = upstreams
+        self.credentials: Credentials = credentials or NoCredentials()
         self._retries = retry_times
         self._first_byte_timeout = first_byte_timeout
 
@@ -100,31 +123,49 @@ class Dispatcher:
     async def open(self, request: CanonicalRequest) -> OpenStream:
         """An open stream, or the error the client should get (after bounded retries)."""
         upstream = self.upstream_for(request)
-        tried: set[int] = set()
+        key = request.session_key
+        tried: set[str] = set()
         for attempt in range(self._retries + 1):
-            account = self.pool.acquire(tried)  # PoolExhausted when every account is cooling
-            tried.add(id(account))
+            # PoolExhausted when every account is cooling, NoUsableAccount when none can serve
+            account = await self.pool.acquire(key, tried)
+            tried.add(account.id)
             try:
-                return await self._attempt(upstream, request, account)
+                return await self._on_account(upstream, request, account)
             except errors.AccountError as exc:
-                self.pool.release(account)
-                self.pool.penalize(account, exc)
+                await self.pool.release(account)
+                await self.pool.penalize(account, exc)
                 last: errors.UpstreamError = exc
             except errors.UpstreamError as exc:
-                self.pool.release(account)
+                await self.pool.release(account)
                 if not exc.retryable or attempt == self._retries:
                     raise
-                tried.discard(id(account))  # transient: the same account may serve the retry
+                if isinstance(exc, errors.UpstreamRateLimited):
+                    await self.pool.penalize(account, exc)
+                else:
+                    tried.discard(account.id)  # transient: the same account may serve the retry
                 last = exc
                 await asyncio.sleep(_backoff(attempt, exc.retry_after))
             except BaseException:
-                self.pool.release(account)
+                await self.pool.release(account)
                 raise
-        self.pool.release(self.pool.acquire(tried))  # raises PoolExhausted if nothing healthy is left
+        await self.pool.release(await self.pool.acquire(None, tried))  # PoolExhausted if none left
         raise errors.UpstreamUnavailable(
             f"{self._retries + 1} attempt(s) failed on different accounts; last: {last.message}",
             code="retries_exhausted",
         )
+
+    async def _on_account(
+        self, upstream: Upstream, request: CanonicalRequest, account: Account
+    ) -> OpenStream:
+        """One account's attempt; a 401 is answered by one refresh and one more try."""
+        await self.credentials.ensure_fresh(account)
+        version = account.token_version
+        try:
+            return await self._attempt(upstream, request, account)
+        except errors.AccountError as exc:
+            if not await self.credentials.recover(account, exc, version):
+                raise
+        return await self._attempt(upstream, request, account)
 
     async def _attempt(self, upstream: Upstream, request: CanonicalRequest, account: Account) -> OpenStream:
         stream = await upstream.open(request, account)

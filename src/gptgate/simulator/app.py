@@ -7,8 +7,13 @@
 ``GET  /backend-api/codex/models``     model catalog (needs ``client_version``), with ETag
 ``GET  /backend-api/wham/usage``       the caller's quota windows
 ``POST /oauth/token``                  refresh-token grant with rotation (``oauth.py``)
+``GET  /api/auth/session``             web session cookie → access token (``session.py``)
 ``/_sim/...``                          control API for tests (``control.py``)
 =====================================  ==========================================================
+
+Auth (unless ``require_auth`` is off): the bearer must be a JWT signed by this simulator whose
+``exp`` is ahead of the simulated clock, else the documented 401 ``token_expired``; an account
+deactivated through ``/_sim`` gets 401 ``account_deactivated`` on every route above.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from aiohttp import web
 
 from gptgate.simulator.config import SimulatorConfig
 from gptgate.simulator.control import add_control_routes
+from gptgate.simulator.control_accounts import add_account_control_routes
 from gptgate.simulator.faults import (
     FaultContext,
     TurnPlan,
@@ -32,6 +38,7 @@ from gptgate.simulator.faults import (
 from gptgate.simulator.models import catalog_body
 from gptgate.simulator.oauth import token_endpoint
 from gptgate.simulator.replies import ReplyContext, TurnIds, build_reply
+from gptgate.simulator.session import session_endpoint
 from gptgate.simulator.state import STATE_KEY, AccountUsage, SimulatorState
 from gptgate.simulator.tools import ToolRef, choose_tools, collect_tools
 from gptgate.simulator.turn import Turn, read_turn
@@ -40,6 +47,7 @@ from gptgate.simulator.validate import (
     Caller,
     Rejection,
     authenticate,
+    deactivated_error,
     decode_body,
     detail,
     parse_json,
@@ -64,9 +72,12 @@ def rejection_response(rejection: Rejection) -> web.Response:
 
 def _caller(request: web.Request, state: SimulatorState) -> Caller:
     chatgpt = request.path.startswith("/backend-api/")
-    return authenticate(
+    caller = authenticate(
         request.headers, chatgpt=chatgpt, require_auth=state.config.require_auth, now=state.now()
     )
+    if state.logins.is_deactivated(caller.account_id):
+        raise deactivated_error()
+    return caller
 
 
 def _request_id(base: str) -> str:
@@ -219,5 +230,7 @@ def create_app(config: SimulatorConfig | None = None) -> web.Application:
     app.router.add_get("/backend-api/codex/models", models)
     app.router.add_get("/backend-api/wham/usage", wham_usage)
     app.router.add_post("/oauth/token", token_endpoint)
+    app.router.add_get("/api/auth/session", session_endpoint)
     add_control_routes(app)
+    add_account_control_routes(app)
     return app

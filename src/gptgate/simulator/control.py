@@ -10,8 +10,12 @@
 ``DELETE /_sim/requests``                   forget them
 ``POST   /_sim/refresh-tokens``             ``{"refresh_token","account_id","plan"?,"email"?}``
 ``POST   /_sim/accounts/{account_id}/reset``  zero that account's quota windows
-``POST   /_sim/reset``                      forget all state (config kept)
+``POST   /_sim/reset``                      forget all state (config kept; configured
+                                            accounts are seeded again: same ids, refresh
+                                            and session tokens)
 ==========================================  ===============================================
+
+Accounts, tokens, auth faults, statistics and the clock: ``control_accounts.py``.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from gptgate.simulator.state import STATE_KEY, Fault
 from gptgate.simulator.validate import Rejection
 
 
-def _json(body: Any, status: int = 200) -> web.Response:
+def json_reply(body: Any, status: int = 200) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
 
 
-async def _object_body(request: web.Request) -> dict[str, Any]:
+async def object_body(request: web.Request) -> dict[str, Any]:
     try:
         body = orjson.loads(await request.read() or b"{}")
     except orjson.JSONDecodeError:
@@ -58,50 +62,50 @@ async def health(request: web.Request) -> web.Response:
 
 async def queue_faults(request: web.Request) -> web.Response:
     try:
-        faults = _parse_faults(await _object_body(request))
+        faults = _parse_faults(await object_body(request))
     except Rejection as rejection:
-        return _json(rejection.body, rejection.status)
-    return _json({"queued": request.app[STATE_KEY].queue_faults(faults)})
+        return json_reply(rejection.body, rejection.status)
+    return json_reply({"queued": request.app[STATE_KEY].queue_faults(faults)})
 
 
 async def list_faults(request: web.Request) -> web.Response:
     queue = request.app[STATE_KEY].faults
-    return _json({"faults": [{"kind": f.kind, **f.params, "account_id": f.account_id} for f in queue]})
+    return json_reply({"faults": [{"kind": f.kind, **f.params, "account_id": f.account_id} for f in queue]})
 
 
 async def clear_faults(request: web.Request) -> web.Response:
-    return _json({"cleared": request.app[STATE_KEY].clear_faults()})
+    return json_reply({"cleared": request.app[STATE_KEY].clear_faults()})
 
 
 async def list_requests(request: web.Request) -> web.Response:
-    return _json({"requests": list(request.app[STATE_KEY].requests)})
+    return json_reply({"requests": list(request.app[STATE_KEY].requests)})
 
 
 async def clear_requests(request: web.Request) -> web.Response:
-    return _json({"cleared": request.app[STATE_KEY].clear_requests()})
+    return json_reply({"cleared": request.app[STATE_KEY].clear_requests()})
 
 
 async def add_refresh_token(request: web.Request) -> web.Response:
     try:
-        body = await _object_body(request)
+        body = await object_body(request)
     except Rejection as rejection:
-        return _json(rejection.body, rejection.status)
+        return json_reply(rejection.body, rejection.status)
     token, account = body.get("refresh_token"), body.get("account_id")
     if not isinstance(token, str) or not isinstance(account, str):
-        return _json({"detail": "refresh_token and account_id are required strings"}, 400)
+        return json_reply({"detail": "refresh_token and account_id are required strings"}, 400)
     plan, email = str(body.get("plan", "plus")), str(body.get("email", "demo@example.com"))
     request.app[STATE_KEY].add_refresh_token(token, account, plan, email)
-    return _json({"ok": True})
+    return json_reply({"ok": True})
 
 
 async def reset_account(request: web.Request) -> web.Response:
     request.app[STATE_KEY].reset_account(request.match_info["account_id"])
-    return _json({"ok": True})
+    return json_reply({"ok": True})
 
 
 async def reset_all(request: web.Request) -> web.Response:
     request.app[STATE_KEY].reset()
-    return _json({"ok": True})
+    return json_reply({"ok": True})
 
 
 def add_control_routes(app: web.Application) -> None:

@@ -1,7 +1,7 @@
-"""Mutable state of one simulator: quotas, queued faults, recorded requests, refresh tokens.
+"""Mutable state of one simulator: quotas, queued faults, recorded requests, logins and tokens.
 
 Time is simulated: ``now()`` is the wall clock plus an offset that tests move with
-``advance_time``; quota windows roll over when ``now()`` passes their reset time.
+``advance_time``; quota windows roll over and tokens expire when ``now()`` passes their time.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import web
 
 from gptgate.simulator.config import SimulatorConfig
+from gptgate.simulator.logins import Credentials, Logins, RefreshToken, RotateResult
 
 PRIMARY_WINDOW_S = 5 * 3600
 SECONDARY_WINDOW_S = 7 * 24 * 3600
@@ -35,7 +36,8 @@ class Fault:
 
 @dataclass(slots=True)
 class AccountUsage:
-    """Quota windows of one ChatGPT account."""
+    """Quota windows of one ChatGPT account: turns used in the 5-hour (``used``) and weekly
+    (``total``) windows, their reset times, and the account's own budgets (None: the config's)."""
 
     account_id: str
     plan: str = "plus"
@@ -43,17 +45,9 @@ class AccountUsage:
     window_reset_at: float | None = None
     total: int = 0
     secondary_reset_at: float | None = None
-
-
-@dataclass(slots=True)
-class RefreshToken:
-    account_id: str
-    plan: str
-    email: str
-    rotated: bool = False
-
-
-RotateResult = tuple[Literal["ok", "reused", "invalid"], RefreshToken | None, str | None]
+    primary_limit: int | None = None
+    secondary_limit: int | None = None
+    turns: int = 0
 
 
 class SimulatorState:
@@ -67,10 +61,14 @@ class SimulatorState:
         self.accounts: dict[str, AccountUsage] = {}
         self.faults: deque[Fault] = deque()
         self.requests: deque[dict[str, Any]] = deque(maxlen=RECORD_LIMIT)
-        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.logins = Logins(self.config, self.now)
+        self.auth_faults: deque[Fault] = deque()
+        self.auth_outage: Fault | None = None
+        self.auth_delay_ms = self.config.auth_delay_ms
         self.prompt_cache: dict[tuple[str, str], int] = {}
         self.turns = 0
         self._serial = 0
+        self.seeded: list[Credentials] = self.seed_accounts(self.config.accounts)
 
     # -- time -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -94,9 +92,30 @@ class SimulatorState:
             usage.total, usage.secondary_reset_at = 0, None
         return usage
 
+    def primary_limit(self, usage: AccountUsage) -> int | None:
+        """Turns per 5-hour window of this account (None: unlimited)."""
+        limit = usage.primary_limit
+        return self.config.quota_requests_per_window if limit is None else limit
+
+    def secondary_limit(self, usage: AccountUsage) -> int | None:
+        """Turns per weekly window: the account's, the config's, else ten 5-hour budgets."""
+        if usage.secondary_limit is not None:
+            return usage.secondary_limit
+        if self.config.quota_requests_per_week is not None:
+            return self.config.quota_requests_per_week
+        primary = self.primary_limit(usage)
+        return None if primary is None else primary * SECONDARY_FACTOR
+
+    def exhausted_windows(self, usage: AccountUsage) -> tuple[bool, bool]:
+        """(5-hour window spent, weekly window spent)."""
+        primary, secondary = self.primary_limit(usage), self.secondary_limit(usage)
+        return (
+            primary is not None and usage.used >= primary,
+            secondary is not None and usage.total >= secondary,
+        )
+
     def quota_exhausted(self, usage: AccountUsage) -> bool:
-        limit = self.config.quota_requests_per_window
-        return limit is not None and usage.used >= limit
+        return any(self.exhausted_windows(usage))
 
     def consume_turn(self, usage: AccountUsage) -> None:
         now = self.now()
@@ -106,14 +125,13 @@ class SimulatorState:
             usage.secondary_reset_at = now + SECONDARY_WINDOW_S
         usage.used += 1
         usage.total += 1
+        usage.turns += 1
 
     def primary_percent(self, usage: AccountUsage) -> float:
-        limit = self.config.quota_requests_per_window
-        return 0.0 if not limit else min(100.0, usage.used * 100.0 / limit)
+        return _percent(usage.used, self.primary_limit(usage))
 
     def secondary_percent(self, usage: AccountUsage) -> float:
-        limit = self.config.quota_requests_per_window
-        return 0.0 if not limit else min(100.0, usage.total * 100.0 / (limit * SECONDARY_FACTOR))
+        return _percent(usage.total, self.secondary_limit(usage))
 
     def primary_reset_at(self, usage: AccountUsage) -> float:
         return usage.window_reset_at if usage.window_reset_at is not None else self.now() + PRIMARY_WINDOW_S
@@ -123,10 +141,20 @@ class SimulatorState:
         return reset if reset is not None else self.now() + SECONDARY_WINDOW_S
 
     def reset_account(self, account_id: str) -> None:
-        """Forget the account's usage (both windows)."""
+        """Forget the account's usage (both windows); its plan and budgets stay."""
         usage = self.accounts.get(account_id)
         if usage is not None:
-            self.accounts[account_id] = AccountUsage(account_id, plan=usage.plan)
+            self.accounts[account_id] = AccountUsage(
+                account_id,
+                usage.plan,
+                primary_limit=usage.primary_limit,
+                secondary_limit=usage.secondary_limit,
+            )
+
+    def set_quota(self, account_id: str, primary: int | None, secondary: int | None) -> None:
+        """Give the account its own budgets (None: back to the config's)."""
+        usage = self.usage_for(account_id)
+        usage.primary_limit, usage.secondary_limit = primary, secondary
 
     def set_window_reset(self, account_id: str, reset_at: float) -> None:
         """Move the primary window's reset time (e.g. into the past so the next turn rolls it)."""
@@ -164,23 +192,38 @@ class SimulatorState:
         self.requests.clear()
         return count
 
-    # -- refresh tokens ---------------------------------------------------------------------
+    # -- logins and tokens (see logins.py) --------------------------------------------------
+    def seed_accounts(
+        self,
+        count: int,
+        *,
+        plan: str | None = None,
+        primary_limit: int | None = None,
+        secondary_limit: int | None = None,
+    ) -> list[Credentials]:
+        """``count`` new accounts with their tokens and, optionally, their own quota budgets."""
+        created = self.logins.seed(count, plan)
+        for credentials in created:
+            usage = self.usage_for(credentials.account_id, credentials.plan)
+            usage.primary_limit, usage.secondary_limit = primary_limit, secondary_limit
+        return created
+
+    @property
+    def refresh_tokens(self) -> dict[str, RefreshToken]:
+        return self.logins.refresh_tokens
+
     def add_refresh_token(
-        self, refresh_token: str, account_id: str, plan: str = "plus", email: str = "demo@example.com"
+        self, refresh_token: str, account_id: str, plan: str | None = None, email: str | None = None
     ) -> None:
-        self.refresh_tokens[refresh_token] = RefreshToken(account_id, plan, email)
+        self.logins.add(account_id, plan=plan, email=email)
+        self.logins.refresh_tokens[refresh_token] = RefreshToken(account_id)
 
     def rotate_refresh_token(self, refresh_token: str) -> RotateResult:
-        """Spend ``refresh_token``: (status, its record, the new refresh token when ok)."""
-        record = self.refresh_tokens.get(refresh_token)
-        if record is None:
-            return "invalid", None, None
-        if record.rotated:
-            return "reused", record, None
-        record.rotated = True
-        new_token = f"rt_sim_{self.serial_hex(refresh_token)}"
-        self.refresh_tokens[new_token] = RefreshToken(record.account_id, record.plan, record.email)
-        return "ok", record, new_token
+        return self.logins.rotate(refresh_token)
+
+    def pop_auth_fault(self) -> Fault | None:
+        """The next one-shot auth-endpoint fault, else the standing outage (if any)."""
+        return self.auth_faults.popleft() if self.auth_faults else self.auth_outage
 
     # -- counters and caches ----------------------------------------------------------------
     def next_turn(self) -> int:
@@ -207,6 +250,12 @@ class SimulatorState:
     def reset(self) -> None:
         """Forget everything except the configuration."""
         self._start()
+
+
+def _percent(used: int, limit: int | None) -> float:
+    if limit is None:
+        return 0.0
+    return 100.0 if limit <= 0 else min(100.0, used * 100.0 / limit)
 
 
 STATE_KEY = web.AppKey("gptgate_simulator_state", SimulatorState)

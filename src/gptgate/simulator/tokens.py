@@ -1,13 +1,17 @@
-"""Unsigned JWTs shaped like the ChatGPT OAuth tokens (protocol §5.3), and their decoding.
+"""JWTs shaped like the ChatGPT OAuth tokens (protocol §5.3), their signature and decoding.
 
-The tokens are RS256-shaped but carry the fixed signature ``base64url("sim-signature")``;
-nothing verifies signatures (the real client does not either), only ``exp`` and the claims.
+The tokens are RS256-shaped, but the signature is an HMAC-SHA256 of ``header.payload`` under a
+key only the simulator uses (:data:`SIGNING_KEY`), so every token made here verifies and a
+token from elsewhere (or edited) does not. The backend checks the signature and ``exp``;
+clients never verify, they only read the claims (as the real client does).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import time
 from typing import Any
 
@@ -18,6 +22,7 @@ ISSUER = "https://auth.openai.com"
 AUTH_CLAIM = "https://api.openai.com/auth"
 PROFILE_CLAIM = "https://api.openai.com/profile"
 DEFAULT_LIFETIME_S = 10 * 24 * 3600
+SIGNING_KEY = b"gptgate-simulator-signing-key"
 
 _HEADER = {"alg": "RS256", "typ": "JWT", "kid": "sim"}
 
@@ -30,7 +35,8 @@ def _b64url_decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-_SIGNATURE = _b64url(b"sim-signature")
+def _signature(signing_input: str) -> str:
+    return _b64url(hmac.new(SIGNING_KEY, signing_input.encode("ascii"), hashlib.sha256).digest())
 
 
 def _claims(
@@ -59,8 +65,17 @@ def _claims(
 
 
 def encode_jwt(payload: dict[str, Any]) -> str:
-    """Serialise ``payload`` as an unsigned RS256-shaped JWT."""
-    return ".".join((_b64url(orjson.dumps(_HEADER)), _b64url(orjson.dumps(payload)), _SIGNATURE))
+    """Serialise ``payload`` as an RS256-shaped JWT signed with the simulator's key."""
+    signing_input = _b64url(orjson.dumps(_HEADER)) + "." + _b64url(orjson.dumps(payload))
+    return signing_input + "." + _signature(signing_input)
+
+
+def signature_valid(token: str) -> bool:
+    """Whether ``token`` carries the signature the simulator would have given it."""
+    signing_input, _, signature = token.rpartition(".")
+    if not signing_input or not signing_input.isascii():
+        return False
+    return hmac.compare_digest(signature.encode(), _signature(signing_input).encode())
 
 
 def make_access_token(
@@ -70,9 +85,11 @@ def make_access_token(
     exp: int | None = None,
     email: str = "demo@example.com",
     user_id: str = "user-demo",
+    issued_at: int | None = None,
 ) -> str:
-    """An access token for ``account_id``; ``exp`` defaults to now + 10 days."""
-    return encode_jwt(_claims(account_id, plan, exp, email, user_id, int(time.time())))
+    """An access token for ``account_id``; ``exp`` defaults to ``issued_at`` (now) + 10 days."""
+    now = int(time.time()) if issued_at is None else issued_at
+    return encode_jwt(_claims(account_id, plan, exp, email, user_id, now))
 
 
 def make_id_token(
@@ -82,9 +99,11 @@ def make_id_token(
     exp: int | None = None,
     email: str = "demo@example.com",
     user_id: str = "user-demo",
+    issued_at: int | None = None,
 ) -> str:
     """An id token with the same claims (what ``auth.json`` imports read) plus top-level email."""
-    claims = _claims(account_id, plan, exp, email, user_id, int(time.time()))
+    now = int(time.time()) if issued_at is None else issued_at
+    claims = _claims(account_id, plan, exp, email, user_id, now)
     claims["email"] = email
     claims["aud"] = [CLIENT_ID]
     return encode_jwt(claims)

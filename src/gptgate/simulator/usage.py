@@ -60,15 +60,25 @@ def usage_limit_body(plan: str, resets_at: int, resets_in_seconds: int) -> dict[
 def usage_limit_response_parts(
     state: SimulatorState, usage: AccountUsage, request_id: str, resets_in: int | None = None
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """Headers and body of the usage-limit 429; ``resets_in`` overrides the window's reset."""
+    """Headers and body of the usage-limit 429 for the account's spent window(s).
+
+    ``resets_at`` is when every spent window has rolled over (the weekly one when it is spent);
+    ``resets_in`` (a fault) overrides it and marks the 5-hour window spent.
+    """
     now = state.now()
-    if resets_in is None:
-        resets_in = max(0, int(state.primary_reset_at(usage) - now))
-    resets_at = int(now) + resets_in
+    primary_spent, secondary_spent = state.exhausted_windows(usage)
+    if resets_in is not None:
+        primary_spent, resets_at = True, int(now) + resets_in
+    else:
+        resets = [state.primary_reset_at(usage)] if primary_spent or not secondary_spent else []
+        if secondary_spent:
+            resets.append(state.secondary_reset_at(usage))
+        resets_at, resets_in = int(max(resets)), max(0, int(max(resets) - now))
     headers = {"content-type": "application/json"}
-    headers.update(rate_limit_headers(state, usage, request_id, primary_percent=100.0))
-    headers["x-codex-primary-reset-at"] = str(resets_at)
-    headers["x-codex-primary-reset-after-seconds"] = str(resets_in)
+    headers.update(rate_limit_headers(state, usage, request_id, 100.0 if primary_spent else None))
+    if primary_spent and not secondary_spent:
+        headers["x-codex-primary-reset-at"] = str(resets_at)
+        headers["x-codex-primary-reset-after-seconds"] = str(resets_in)
     return headers, usage_limit_body(usage.plan, resets_at, resets_in)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import zstandard
 
-from gptgate.simulator.tokens import account_of, decode_jwt_claims
+from gptgate.simulator.tokens import account_of, decode_jwt_claims, signature_valid
 
 FORBIDDEN_PARAMS = frozenset(
     {
@@ -43,6 +43,10 @@ FORBIDDEN_PARAMS = frozenset(
 EFFORTS = frozenset({"none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"})
 MAX_BODY_BYTES = 256 * 1024 * 1024
 TOKEN_EXPIRED = "Provided authentication token is expired. Please try signing in again."
+ACCOUNT_DEACTIVATED = (
+    "Your OpenAI account has been deactivated, please check your email for more information. "
+    "If you feel this is an error, contact us through our help center at help.openai.com."
+)
 _ZSTD = zstandard.ZstdDecompressor()
 
 
@@ -67,6 +71,12 @@ def detail(message: str, status: int = 400) -> Rejection:
 
 def auth_error(message: str, code: str, status: int = 401) -> Rejection:
     return Rejection(status, {"error": {"message": message, "code": code}})
+
+
+def deactivated_error() -> Rejection:
+    """What a deactivated account gets on every backend call (not in the protocol doc; the
+    public API's ``account_deactivated`` code in the backend's 401 envelope)."""
+    return auth_error(ACCOUNT_DEACTIVATED, "account_deactivated")
 
 
 # -- body ------------------------------------------------------------------------------------
@@ -117,7 +127,8 @@ def authenticate(headers: Mapping[str, str], *, chatgpt: bool, require_auth: boo
     """The caller's account, or a 401/403 :class:`Rejection`.
 
     ``chatgpt`` (the ``/backend-api`` paths) requires a JWT whose ``chatgpt_account_id`` equals
-    the ``chatgpt-account-id`` header; on ``/v1`` an opaque API key is also accepted.
+    the ``chatgpt-account-id`` header; on ``/v1`` an opaque API key is also accepted. A JWT with
+    a foreign signature or a past ``exp`` gets the documented "expired/invalid" 401 (§4.2).
     """
     token = bearer_token(headers)
     if not require_auth:
@@ -132,7 +143,7 @@ def authenticate(headers: Mapping[str, str], *, chatgpt: bool, require_auth: boo
             "Could not parse your authentication token. Please try signing in again.", "invalid_token"
         )
     exp = claims.get("exp")
-    if not isinstance(exp, int | float) or exp <= now:
+    if not signature_valid(token) or not isinstance(exp, int | float) or exp <= now:
         raise auth_error(TOKEN_EXPIRED, "token_expired")
     account, plan = account_of(claims)
     header_account = headers.get("chatgpt-account-id")

@@ -47,9 +47,11 @@ def _by_status(
     if status == 429:
         return _too_many(kind, err, message, headers)
     if status == 401:
-        return errors.AccountUnauthorized(f"upstream rejected the account's token: {message}")
+        return errors.AccountUnauthorized(
+            f"upstream rejected the account's token: {message}", code=kind or None
+        )
     if status == 403:
-        return errors.AccountForbidden(f"upstream refused the account: {message}")
+        return errors.AccountForbidden(f"upstream refused the account: {message}", code=kind or None)
     if status == 404:
         return errors.UpstreamRequestRejected(message, code="upstream_not_found")
     if status == 413 or kind == "context_length_exceeded":

@@ -1,0 +1,452 @@
+"""``gptgate accounts``: add, import, list, show, enable, disable and remove stored accounts.
+
+The store comes from the same settings as ``gptgate serve`` (flags, ``GPTGATE_*``, the TOML
+config). Tokens are never printed: ``show`` says "set" or "not set" with a short fingerprint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+import orjson
+
+from gptgate.accounts import jwt
+from gptgate.accounts.model import Account
+
+if TYPE_CHECKING:
+    from gptgate.storage import AccountRecord, Store
+
+TOKENS = ("access_token", "refresh_token", "id_token", "session_token")
+_ALIASES = {
+    "accessToken": "access_token",
+    "refreshToken": "refresh_token",
+    "idToken": "id_token",
+    "sessionToken": "session_token",
+    "accountId": "account_id",
+}
+
+
+class AccountsGroup(click.Group):
+    """Turns store and database failures into one-line errors instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from gptgate.storage import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except SQLAlchemyError as exc:  # the driver's message, never the statement or its values
+            orig = getattr(exc, "orig", None)
+            raise click.ClickException(f"database error: {orig or type(exc).__name__}") from exc
+
+
+@dataclass(slots=True)
+class Opener:
+    config: Path | None
+    overrides: dict[str, Any]
+    _store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            from pydantic import ValidationError
+
+            from gptgate.settings import load_settings
+            from gptgate.storage import open_from_settings
+
+            try:
+                settings = load_settings(self.config, **self.overrides)
+            except ValidationError as exc:
+                raise click.UsageError(f"invalid settings:\n{exc}") from exc
+            self._store = open_from_settings(settings)
+            click.get_current_context().call_on_close(self._store.close)
+        return self._store
+
+
+def store_of(ctx: click.Context) -> Store:
+    opener = ctx.find_object(Opener)
+    assert opener is not None
+    return opener.store()
+
+
+@click.group(cls=AccountsGroup)
+@click.option(
+    "--config", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="TOML config file."
+)
+@click.option("--database-url", help="Account store URL (sqlite:///path, postgresql://...).")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory.")
+@click.pass_context
+def accounts(
+    ctx: click.Context, config: Path | None, database_url: str | None, data_dir: Path | None
+) -> None:
+    """Manage the stored ChatGPT accounts."""
+    ctx.obj = Opener(config, {"database_url": database_url, "data_dir": data_dir})
+
+
+# -- reading accounts from flags and files
+
+
+@dataclass(slots=True)
+class Entry:
+    """One account to add, as given on the command line or in an import file."""
+
+    access_token: str | None = None
+    refresh_token: str | None = None
+    id_token: str | None = None
+    session_token: str | None = None
+    account_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    proxy: str | None = None
+
+
+def entry_from_object(obj: Any) -> Entry:
+    """A Codex ``auth.json`` (tokens under ``tokens``) or a flat object (snake or camel case)."""
+    if isinstance(obj, str):
+        return entry_from_token(obj)
+    if not isinstance(obj, dict):
+        raise ValueError("expected an object or a token")
+    flat = {_ALIASES.get(k, k): v for k, v in obj.items()}
+    nested = obj.get("tokens")
+    if isinstance(nested, dict):
+        flat.update({_ALIASES.get(k, k): v for k, v in nested.items() if v})
+    fields = {f.name: flat.get(f.name) for f in dataclasses.fields(Entry)}
+    for field, value in fields.items():
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{field} is not a string")
+    return Entry(**{f: v or None for f, v in fields.items()})
+
+
+def entry_from_token(token: str) -> Entry:
+    """A bare token: a JWT is an access token, a five-part JWE a session token, else a refresh token."""
+    parts = token.split(".")
+    if len(parts) == 3 and jwt.claims(token):
+        return Entry(access_token=token)
+    if len(parts) == 5:
+        return Entry(session_token=token)
+    return Entry(refresh_token=token)
+
+
+def read_entries(text: str) -> Iterator[tuple[str, Entry | ValueError]]:
+    """(where, entry or what is wrong) for a JSON document, a JSON array, JSONL, or tokens per line."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            doc = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            doc = None  # JSON lines, or broken
+        if doc is not None:
+            items = doc if isinstance(doc, list) else [doc]
+            for n, item in enumerate(items, 1):
+                yield f"item {n}", _attempt(entry_from_object, item)
+            return
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("{"):
+            yield f"line {n}", _attempt(_entry_from_json, line)
+        else:
+            yield f"line {n}", entry_from_token(line)
+
+
+def _entry_from_json(line: str) -> Entry:
+    return entry_from_object(orjson.loads(line))
+
+
+def _attempt(make: Callable[[Any], Entry], arg: Any) -> Entry | ValueError:
+    try:
+        return make(arg)
+    except orjson.JSONDecodeError:
+        return ValueError("not valid JSON")
+    except ValueError as exc:
+        return exc
+
+
+def to_record(entry: Entry, existing: list[AccountRecord]) -> AccountRecord:
+    """The record to store for ``entry``: identity read from its JWTs, a free name chosen."""
+    from gptgate.storage import AccountRecord
+
+    if not (entry.access_token or entry.refresh_token or entry.session_token):
+        raise ValueError("no access, refresh or session token")
+    acc = Account.from_tokens(entry.access_token or "", account_id=entry.account_id, id_token=entry.id_token)
+    return AccountRecord(
+        name=entry.name or free_name(entry.email or acc.email or acc.account_id or "account", existing),
+        account_id=acc.account_id,
+        email=entry.email or acc.email,
+        plan=acc.plan,
+        access_token=entry.access_token,
+        refresh_token=entry.refresh_token,
+        id_token=entry.id_token,
+        session_token=entry.session_token,
+        expires_at=acc.expires_at,
+        proxy=entry.proxy,
+    )
+
+
+def free_name(base: str, existing: list[AccountRecord]) -> str:
+    """``base``, or ``base-2``, ``base-3``... (a Team member's workspaces share one e-mail)."""
+    taken = {r.name for r in existing}
+    return next(
+        n for n in itertools.chain([base], (f"{base}-{i}" for i in itertools.count(2))) if n not in taken
+    )
+
+
+def duplicate_of(record: AccountRecord, existing: list[AccountRecord]) -> AccountRecord | None:
+    """The stored account that is the same login: same account id and e-mail, or a same token."""
+    for other in existing:
+        if record.account_id and record.email:
+            if (other.account_id, other.email) == (record.account_id, record.email):
+                return other
+        elif any(getattr(record, t) and getattr(record, t) == getattr(other, t) for t in TOKENS):
+            return other
+    return None
+
+
+# -- commands
+
+
+_STDIN = "; '-' reads it from stdin (keeps it out of shell history)."
+
+
+@accounts.command()
+@click.option("--access-token", help="ChatGPT access token (JWT)" + _STDIN)
+@click.option("--refresh-token", help="OAuth refresh token" + _STDIN)
+@click.option("--id-token", help="OAuth id token (JWT)" + _STDIN)
+@click.option("--session-token", help="chatgpt.com session token" + _STDIN)
+@click.option("--account-id", help="ChatGPT account/workspace id (Team); read from the token if omitted.")
+@click.option("--name", help="A unique label [the e-mail].")
+@click.option("--proxy", help="Egress proxy URL for this account.")
+@click.pass_context
+def add(
+    ctx: click.Context,
+    access_token: str | None,
+    refresh_token: str | None,
+    id_token: str | None,
+    session_token: str | None,
+    account_id: str | None,
+    name: str | None,
+    proxy: str | None,
+) -> None:
+    """Add one account from its tokens."""
+    tokens = [access_token, refresh_token, id_token, session_token]
+    access_token, refresh_token, id_token, session_token = (
+        sys.stdin.readline().strip() if t == "-" else t for t in tokens
+    )
+    entry = Entry(access_token, refresh_token, id_token, session_token, account_id, None, name, proxy)
+    store = store_of(ctx)
+    existing = store.list()
+    try:
+        record = to_record(entry, existing)
+    except ValueError as exc:
+        raise click.UsageError(f"{exc}: give --access-token, --refresh-token or --session-token") from exc
+    same = duplicate_of(record, existing)
+    if same is not None:
+        raise click.ClickException(f"this account is already stored as {same.name!r}")
+    added = store.add(record)
+    click.echo(f"added {added.name} ({added.id}) {_who(added)}")
+
+
+@accounts.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.pass_context
+def import_(ctx: click.Context, file: Any) -> None:
+    """Import accounts from FILE ('-' for stdin).
+
+    FILE is a Codex CLI auth.json, a JSON array of objects (access_token, refresh_token,
+    id_token, session_token, account_id, email, name, proxy; camelCase too), JSON lines, or one
+    token per line. An account already stored (same account id and e-mail) is skipped. Exits 1
+    when any entry failed.
+    """
+    from gptgate.storage import StoreError
+
+    store = store_of(ctx)
+    existing = store.list()
+    entries = list(read_entries(file.read()))
+    added = skipped = 0
+    failures: list[str] = []
+    with click.progressbar(entries, label="importing", file=sys.stderr) as bar:
+        for where, entry in bar:
+            try:
+                if isinstance(entry, ValueError):
+                    raise entry
+                record = to_record(entry, existing)
+                if duplicate_of(record, existing) is not None:
+                    skipped += 1
+                    continue
+                existing.append(store.add(record))
+                added += 1
+            except (ValueError, StoreError) as exc:
+                failures.append(f"{where}: {exc}")
+    for failure in failures:
+        click.echo(f"failed {failure}", err=True)
+    click.echo(f"added {added}, skipped {skipped} (already stored), failed {len(failures)}")
+    if failures:
+        ctx.exit(1)
+
+
+@accounts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (no tokens) instead of a table.")
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """List accounts: plan, status, token expiry and quota use."""
+    records = store_of(ctx).list()
+    if as_json:
+        click.echo(orjson.dumps([public(r) for r in records], option=orjson.OPT_INDENT_2).decode())
+        return
+    if not records:
+        click.echo("no accounts (add one: gptgate accounts add / import)")
+        return
+    now = time.time()
+    rows = [("NAME", "EMAIL", "PLAN", "STATUS", "EXPIRES IN", "5H USED / RESET", "WEEKLY USED / RESET")]
+    rows += [
+        (
+            r.name,
+            r.email or "-",
+            r.plan or "-",
+            r.status,
+            _until(r.expires_at, now),
+            _window(r.quota.get("primary"), now),
+            _window(r.quota.get("secondary"), now),
+        )
+        for r in records
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@accounts.command()
+@click.argument("name")
+@click.pass_context
+def show(ctx: click.Context, name: str) -> None:
+    """Show one account (tokens only as set / not set and a fingerprint)."""
+    r = find(ctx, name)
+    now = time.time()
+    reason = f" ({r.status_reason})" if r.status_reason else ""
+    lines = [
+        ("name", r.name),
+        ("id", r.id),
+        ("account id", r.account_id or "-"),
+        ("email", r.email or "-"),
+        ("plan", r.plan or "-"),
+        ("status", r.status + reason),
+        ("proxy", redact_url(r.proxy) if r.proxy else "-"),
+        ("expires in", _until(r.expires_at, now)),
+        *((t.replace("_", " "), fingerprint(getattr(r, t))) for t in TOKENS),
+        ("token version", str(r.token_version)),
+        ("last refresh", _ago(r.last_refresh_at, now)),
+        ("5h quota", _window(r.quota.get("primary"), now)),
+        ("weekly quota", _window(r.quota.get("secondary"), now)),
+        ("last used", _ago(r.last_used_at, now)),
+        ("added", _ago(r.created_at, now)),
+    ]
+    for label, value in lines:
+        click.echo(f"{label:<14} {value}")
+
+
+@accounts.command()
+@click.argument("name")
+@click.pass_context
+def enable(ctx: click.Context, name: str) -> None:
+    """Put an account back in service."""
+    r = store_of(ctx).set_status(find(ctx, name).id, "active", None)
+    click.echo(f"enabled {r.name}")
+
+
+@accounts.command()
+@click.argument("name")
+@click.option("--reason", help="Why (shown by list and show).")
+@click.pass_context
+def disable(ctx: click.Context, name: str, reason: str | None) -> None:
+    """Take an account out of service (kept, not used)."""
+    r = store_of(ctx).set_status(find(ctx, name).id, "disabled", reason)
+    click.echo(f"disabled {r.name}")
+
+
+@accounts.command()
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def remove(ctx: click.Context, name: str, yes: bool) -> None:
+    """Delete an account and its tokens."""
+    r = find(ctx, name)
+    if not yes:
+        click.confirm(f"remove {r.name} {_who(r)}?", abort=True)
+    store_of(ctx).remove(r.id)
+    click.echo(f"removed {r.name}")
+
+
+# -- presenting
+
+
+def find(ctx: click.Context, name: str) -> AccountRecord:
+    record = store_of(ctx).get(name)
+    if record is None:
+        raise click.ClickException(f"no account named {name!r} (see: gptgate accounts list)")
+    return record
+
+
+def public(r: AccountRecord) -> dict[str, Any]:
+    """A record without its secrets (proxy password hidden, tokens as booleans)."""
+    out = {f.name: getattr(r, f.name) for f in dataclasses.fields(r) if f.name not in TOKENS}
+    out["proxy"] = redact_url(r.proxy) if r.proxy else None
+    out["tokens"] = {t: getattr(r, t) is not None for t in TOKENS}
+    return out
+
+
+def fingerprint(token: str | None) -> str:
+    if not token:
+        return "not set"
+    return f"set (sha256 {hashlib.sha256(token.encode()).hexdigest()[:12]})"
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _who(r: AccountRecord) -> str:
+    return f"<{r.email or r.account_id or 'unknown'}>"
+
+
+def _span(seconds: float) -> str:
+    s = int(abs(seconds))
+    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
+    return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m"
+
+
+def _until(when: float | None, now: float) -> str:
+    if when is None:
+        return "-"
+    return _span(when - now) if when > now else f"expired {_span(now - when)} ago"
+
+
+def _ago(when: float | None, now: float) -> str:
+    return "-" if when is None else f"{_span(now - when)} ago"
+
+
+def _window(window: Any, now: float) -> str:
+    if not isinstance(window, dict) or window.get("used_percent") is None:
+        return "-"
+    resets = window.get("resets_at")
+    if isinstance(resets, int | float) and resets <= now:
+        return "0% (reset)"
+    used = f"{float(window['used_percent']):.0f}%"
+    return f"{used} / {_span(resets - now)}" if isinstance(resets, int | float) else used

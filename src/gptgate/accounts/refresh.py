@@ -1,0 +1,189 @@
+"""Token refresh: single-flight per account across coroutines, processes and instances.
+
+One refresh of an account at a time, everywhere:
+
+1. in this process, concurrent callers share one task;
+2. across processes, the task holds the shared state's lock ``refresh:<id>``;
+3. under the lock it re-reads the store: when the stored ``token_version`` moved past the one
+   the caller saw, another process refreshed already and its tokens are adopted — no call;
+4. otherwise it spends the refresh token, and stores the rotated tokens (compare-and-set on the
+   version) *before* anything uses them, then tells the other processes to reload.
+
+A dead grant (``invalid_grant``: reused, expired, revoked) marks the account "needs re-login"
+and takes it out of rotation; a transient failure of the token endpoint (5xx, network,
+timeout) only cools it down briefly. The two are never confused: a re-login is never asked for
+because the token endpoint had a bad minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Literal
+
+import aiohttp
+
+from gptgate.accounts.model import Account
+from gptgate.accounts.oauth import RefreshRejected, RefreshUnavailable, TokenSet, refresh_tokens
+from gptgate.state.base import LockTimeout, PoolState
+from gptgate.storage.base import AccountRecord, StaleTokenVersion, Store
+
+log = logging.getLogger("gptgate.refresh")
+
+Outcome = Literal["refreshed", "adopted", "rejected", "unavailable", "impossible"]
+CHANNEL = "accounts"
+#: Codes (from the backend or the token endpoint) that mean the account itself is gone.
+DEACTIVATED_CODES = frozenset({"account_deactivated", "deactivated_workspace", "account_suspended"})
+LOCK_TTL = 60.0
+
+
+class Refresher:
+    def __init__(
+        self,
+        state: PoolState,
+        store: Store | None,
+        *,
+        token_url: str,
+        client_id: str,
+        timeout: float,
+    ) -> None:
+        self.state = state
+        self.store = store
+        self._token_url = token_url
+        self._client_id = client_id
+        self._timeout = timeout
+        self._tasks: dict[str, asyncio.Task[Outcome]] = {}
+        self._http: aiohttp.ClientSession | None = None
+        self.calls = 0  # token-endpoint calls made by this process (metrics, tests)
+
+    async def refresh(self, account: Account, seen_version: int | None = None) -> Outcome:
+        """Refresh ``account`` unless someone already did since ``seen_version`` was read."""
+        return await asyncio.shield(self._task(account, seen_version))
+
+    def refresh_soon(self, account: Account) -> None:
+        """Start a refresh in the background (the scheduler's way); joins one under way."""
+        self._task(account, None)
+
+    def _task(self, account: Account, seen_version: int | None) -> asyncio.Task[Outcome]:
+        task = self._tasks.get(account.id)
+        if task is None:
+            seen = account.token_version if seen_version is None else seen_version
+            task = asyncio.ensure_future(self._refresh(account, seen))
+            self._tasks[account.id] = task
+            task.add_done_callback(lambda done: self._done(account, done))
+        return task
+
+    def _done(self, account: Account, task: asyncio.Task[Outcome]) -> None:
+        self._tasks.pop(account.id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("refresh of %s failed: %r", account.label(), task.exception())
+
+    async def _refresh(self, account: Account, seen: int) -> Outcome:
+        if not account.refresh_token and not account.stored:
+            return "impossible"
+        try:
+            async with self.state.lock("refresh:" + account.id, LOCK_TTL, timeout=LOCK_TTL):
+                return await self._locked(account, seen)
+        except LockTimeout:
+            log.warning("refresh of %s: another process holds the lock too long", account.label())
+            return "unavailable"
+
+    async def _locked(self, account: Account, seen: int) -> Outcome:
+        if self.store is not None and account.stored:
+            record = await asyncio.to_thread(self.store.get, account.id)
+            if record is None:
+                return "impossible"
+            if record.token_version > seen or record.status != "active":
+                adopt(account, record)
+                return "adopted" if record.status == "active" else "rejected"
+        if not account.refresh_token:
+            return "impossible"
+        self.calls += 1
+        try:
+            tokens = await refresh_tokens(
+                self._session(),
+                token_url=self._token_url,
+                refresh_token=account.refresh_token,
+                client_id=self._client_id,
+                timeout=self._timeout,
+            )
+        except RefreshRejected as exc:
+            await self._needs_relogin(account, exc.reason)
+            return "rejected"
+        except RefreshUnavailable as exc:
+            log.warning("refresh of %s failed for now: %s", account.label(), exc)
+            return "unavailable"
+        await self._store_tokens(account, tokens)
+        log.info("refreshed the tokens of %s", account.label())
+        return "refreshed"
+
+    async def _store_tokens(self, account: Account, tokens: TokenSet) -> None:
+        """The rotated refresh token is durable before this returns (and before any use)."""
+        refresh_token = tokens.refresh_token or account.refresh_token
+        now = time.time()
+        if self.store is not None and account.stored:
+            try:
+                record = await asyncio.to_thread(
+                    self.store.update_tokens,
+                    account.id,
+                    access_token=tokens.access_token,
+                    refresh_token=refresh_token,
+                    id_token=tokens.id_token or account.id_token,
+                    expires_at=tokens.expires_at,
+                    expected_version=account.token_version,
+                    refreshed_at=now,
+                )
+            except StaleTokenVersion:  # cannot happen under the lock unless its TTL ran out
+                fresh = await asyncio.to_thread(self.store.get, account.id)
+                if fresh is None:
+                    return
+                record = fresh
+            adopt(account, record)
+            await self.state.publish(CHANNEL, "tokens " + account.id)
+            return
+        account.adopt_tokens(
+            tokens.access_token,
+            refresh_token,
+            tokens.id_token or account.id_token,
+            tokens.expires_at,
+            account.token_version + 1,
+            now,
+        )
+
+    async def _needs_relogin(self, account: Account, reason: str) -> None:
+        log.warning(
+            "account %s needs a new login: the refresh token was refused (%s)", account.label(), reason
+        )
+        account.status = "needs_relogin"
+        account.status_reason = f"refresh refused: {reason}"
+        if self.store is not None and account.stored:
+            await asyncio.to_thread(self.store.set_status, account.id, "needs_relogin", account.status_reason)
+            await self.state.publish(CHANNEL, "status " + account.id)
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def close(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        if self._http is not None:
+            await self._http.close()
+
+
+def adopt(account: Account, record: AccountRecord) -> None:
+    """Bring the runtime account up to date with its stored record (tokens, status, proxy)."""
+    if record.access_token and record.token_version != account.token_version:
+        account.adopt_tokens(
+            record.access_token,
+            record.refresh_token,
+            record.id_token,
+            record.expires_at,
+            record.token_version,
+            record.last_refresh_at,
+        )
+    account.status = record.status
+    account.status_reason = record.status_reason
+    account.proxy = record.proxy

@@ -1,0 +1,145 @@
+"""In-process ``PoolState``: the default when one process serves the pool.
+
+Locks honour their TTL like the Redis ones (a holder past its TTL loses the lock to the next
+taker, and its late release is a no-op), so code tested against one behaves the same on the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from gptgate.state.base import LOCK_TIMEOUT, Cooldown, Held, LockContext, Messages
+
+#: The sticky map is swept of expired entries when it grows past this many since the last sweep.
+STICKY_SWEEP_MIN = 1024
+
+
+class _Slot:
+    __slots__ = ("expires", "freed", "token")
+
+    def __init__(self, token: str, expires: float) -> None:
+        self.token = token
+        self.expires = expires
+        self.freed = asyncio.Event()
+
+
+class MemoryState:
+    def __init__(self) -> None:
+        self._cooldowns: dict[str, Cooldown] = {}
+        self._leases: dict[str, int] = {}
+        self._sticky: dict[str, tuple[str, float]] = {}
+        self._sweep_at = STICKY_SWEEP_MIN
+        self._locks: dict[str, _Slot] = {}
+        self._channels: dict[str, set[Messages]] = {}
+
+    # -- cooldowns
+
+    async def set_cooldown(self, account: str, until: float, reason: str) -> None:
+        current = self._cooldowns.get(account)
+        if current is None or until > current.until:
+            self._cooldowns[account] = Cooldown(until, reason)
+
+    async def clear_cooldown(self, account: str) -> None:
+        self._cooldowns.pop(account, None)
+
+    async def cooldowns(self) -> dict[str, Cooldown]:
+        if not self._cooldowns:
+            return {}
+        now = time.time()
+        return {a: c for a, c in self._cooldowns.items() if c.until > now}
+
+    # -- leases
+
+    async def lease(self, account: str) -> None:
+        self._leases[account] = self._leases.get(account, 0) + 1
+
+    async def unlease(self, account: str) -> None:
+        n = self._leases.get(account, 0)
+        if n > 1:
+            self._leases[account] = n - 1
+        elif n == 1:
+            del self._leases[account]
+
+    async def in_flight(self) -> dict[str, int]:
+        return dict(self._leases)
+
+    # -- sticky map
+
+    async def sticky_get(self, key: str, ttl: float | None = None) -> str | None:
+        entry = self._sticky.get(key)
+        if entry is None:
+            return None
+        now = time.monotonic()
+        if entry[1] <= now:
+            del self._sticky[key]
+            return None
+        if ttl is not None:
+            self._sticky[key] = (entry[0], now + ttl)
+        return entry[0]
+
+    async def sticky_set(self, key: str, account: str, ttl: float) -> None:
+        self._sticky[key] = (account, time.monotonic() + ttl)
+        if len(self._sticky) >= self._sweep_at:
+            self._sweep()
+
+    async def sticky_drop(self, key: str) -> None:
+        self._sticky.pop(key, None)
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        self._sticky = {k: v for k, v in self._sticky.items() if v[1] > now}
+        self._sweep_at = max(STICKY_SWEEP_MIN, 2 * len(self._sticky))
+
+    # -- locks
+
+    def lock(self, name: str, ttl: float, timeout: float = LOCK_TIMEOUT) -> LockContext:
+        return LockContext(self, name, ttl, timeout)
+
+    async def acquire_lock(self, name: str, ttl: float, deadline: float) -> Held | None:
+        token = secrets.token_hex(8)
+        waited = False
+        while True:
+            now = time.monotonic()
+            slot = self._locks.get(name)
+            if slot is None or slot.expires <= now:
+                if slot is not None:
+                    slot.freed.set()
+                self._locks[name] = _Slot(token, now + ttl)
+                return Held(name, token, waited)
+            if now >= deadline:
+                return None
+            waited = True
+            with suppress(TimeoutError):
+                async with asyncio.timeout(min(deadline, slot.expires) - now):
+                    await slot.freed.wait()
+
+    async def release_lock(self, held: Held, ttl: float) -> None:
+        slot = self._locks.get(held.name)
+        if slot is not None and slot.token == held.token:
+            del self._locks[held.name]
+            slot.freed.set()
+
+    # -- notifications
+
+    async def publish(self, channel: str, message: str) -> None:
+        for messages in self._channels.get(channel, ()):
+            messages.put(message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        messages = Messages()
+        self._channels.setdefault(channel, set()).add(messages)
+        try:
+            yield messages
+        finally:
+            subscribers = self._channels[channel]
+            subscribers.discard(messages)
+            if not subscribers:
+                del self._channels[channel]
+
+    async def close(self) -> None:
+        self._leases.clear()

@@ -1,0 +1,120 @@
+"""The pool's choices on the in-process state: strategies, stickiness, cooldowns, exhaustion."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+
+from gptgate import errors
+from gptgate.accounts.model import Account, Quota, QuotaWindow
+from gptgate.accounts.pool import STRATEGIES, AccountPool, Strategy
+
+
+def accounts(n: int) -> list[Account]:
+    return [Account(access_token=f"tok-{i}", id=f"acc_{i}", name=f"a{i}") for i in range(n)]
+
+
+async def test_round_robin_spreads_requests_evenly() -> None:
+    pool = AccountPool(accounts(3))
+    seen: Counter[str] = Counter()
+    for _ in range(30):
+        account = await pool.acquire()
+        seen[account.id] += 1
+        await pool.release(account)
+    assert seen == {"acc_0": 10, "acc_1": 10, "acc_2": 10}
+
+
+async def test_least_busy_picks_the_idlest() -> None:
+    pool = AccountPool(accounts(3), strategy="least_busy")
+    held = [await pool.acquire(), await pool.acquire()]
+    assert {a.id for a in held} == {"acc_0", "acc_1"}
+    assert (await pool.acquire()).id == "acc_2"
+    await pool.release(held[0])
+    assert (await pool.acquire()).id == "acc_0"
+
+
+async def test_quota_headroom_prefers_the_most_quota_left() -> None:
+    accs = accounts(3)
+    now = time.time()
+    accs[0].quota = Quota(primary=QuotaWindow(80.0, 300, now + 600))
+    accs[1].quota = Quota(
+        primary=QuotaWindow(10.0, 300, now + 600), secondary=QuotaWindow(95.0, 10080, now + 9e4)
+    )
+    accs[2].quota = Quota(primary=QuotaWindow(90.0, 300, now - 1))  # window already reset: full
+    pool = AccountPool(accs, strategy="quota_headroom")
+    assert (await pool.acquire()).id == "acc_2"
+    accs[2].quota = Quota(primary=QuotaWindow(50.0, 300, now + 600))
+    assert (await pool.acquire()).id == "acc_2"
+    accs[2].quota = Quota(primary=QuotaWindow(85.0, 300, now + 600))
+    assert (await pool.acquire()).id == "acc_0"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_sticky_sessions_stay_on_one_account_until_it_cools(strategy: Strategy) -> None:
+    pool = AccountPool(accounts(5), strategy=strategy)
+    first = await pool.acquire("session-a")
+    for _ in range(200):
+        account = await pool.acquire("session-a")
+        assert account is first
+        await pool.release(account)
+    await pool.penalize(first, errors.UsageLimitReached("limit", resets_at=time.time() + 600))
+    moved = await pool.acquire("session-a")
+    assert moved is not first
+    for _ in range(20):
+        assert (await pool.acquire("session-a")) is moved
+
+
+async def test_sessions_spread_over_the_pool() -> None:
+    pool = AccountPool(accounts(4))
+    chosen: Counter[str] = Counter()
+    for i in range(40):
+        chosen[(await pool.acquire(f"s{i}")).id] += 1
+    assert set(chosen.values()) == {10}
+
+
+async def test_cooling_accounts_are_skipped_and_exhaustion_says_when() -> None:
+    accs = accounts(2)
+    pool = AccountPool(accs)
+    soon, later = time.time() + 120, time.time() + 3600
+    await pool.penalize(accs[0], errors.UsageLimitReached("limit", resets_at=later))
+    assert (await pool.acquire()).id == "acc_1"
+    await pool.penalize(accs[1], errors.UsageLimitReached("limit", resets_at=soon))
+    with pytest.raises(errors.PoolExhausted) as info:
+        await pool.acquire()
+    assert info.value.status == 429
+    assert info.value.retry_after is not None and 115 <= info.value.retry_after <= 120
+    assert "pool is exhausted" in info.value.message and "usage_limit_reached" in info.value.message
+
+
+async def test_accounts_out_of_rotation_are_never_picked() -> None:
+    accs = accounts(3)
+    accs[0].status = "needs_relogin"
+    accs[1].status = "disabled"
+    pool = AccountPool(accs)
+    for _ in range(5):
+        assert (await pool.acquire()).id == "acc_2"
+    accs[2].status = "deactivated"
+    with pytest.raises(errors.NoUsableAccount) as info:
+        await pool.acquire()
+    assert info.value.status == 503
+    assert "1 deactivated, 1 disabled, 1 needs relogin" in info.value.message
+
+
+async def test_exclude_moves_a_retry_to_another_account() -> None:
+    pool = AccountPool(accounts(2))
+    a = await pool.acquire()
+    b = await pool.acquire(None, {a.id})
+    assert b is not a
+    with pytest.raises(errors.PoolExhausted):
+        await pool.acquire(None, {a.id, b.id})
+
+
+async def test_put_and_drop_keep_the_pool_current() -> None:
+    pool = AccountPool(accounts(1))
+    pool.put(Account(access_token="new", id="acc_0", name="a0"))
+    assert pool.get("acc_0") is not None and pool.get("acc_0").access_token == "new"  # type: ignore[union-attr]
+    pool.drop("acc_0")
+    with pytest.raises(errors.NoUsableAccount):
+        await pool.acquire()

@@ -1,0 +1,1 @@
+"""Real servers (PostgreSQL, ...) started per test session on free loopback ports; never mocks."""
