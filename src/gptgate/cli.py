@@ -10,6 +10,7 @@ import click
 from pydantic import ValidationError
 
 from gptgate import __version__
+from gptgate.accounts import cli_check
 from gptgate.accounts.cli import accounts
 from gptgate.settings import Settings, is_loopback, load_settings
 from gptgate.simulator.cli import simulate
@@ -86,6 +87,8 @@ def show_settings() -> None:
 
 
 main.add_command(simulate)
+accounts.add_command(cli_check.test)
+accounts.add_command(cli_check.refresh)
 main.add_command(accounts)
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import logging
 import time
 
 from gptgate.accounts.manager import AccountManager
-from gptgate.accounts.model import Account
+from gptgate.accounts.model import Account, Quota
 from gptgate.accounts.pool import AccountPool
 from gptgate.accounts.refresh import Refresher
 from gptgate.dispatch.dispatcher import Dispatcher
@@ -17,6 +17,8 @@ from gptgate.state import make_state
 from gptgate.storage import open_from_settings
 from gptgate.upstreams.base import Upstream
 from gptgate.upstreams.codex.client import CodexUpstream
+from gptgate.upstreams.codex.encode import user_agent
+from gptgate.upstreams.codex.usage import fetch_usage
 from gptgate.upstreams.transport import AiohttpTransport, CurlCffiTransport, Transport
 
 log = logging.getLogger("gptgate")
@@ -68,6 +70,7 @@ class Gateway:
             token_url=settings.oauth_token_url,
             client_id=settings.oauth_client_id,
             timeout=settings.token_timeout,
+            session_url=settings.session_base_url,
         )
         self.accounts = AccountManager(
             self.pool,
@@ -75,9 +78,12 @@ class Gateway:
             self.store,
             self.refresher,
             refresh_before=settings.refresh_before_seconds,
+            usage=self._usage,
+            usage_every=settings.usage_poll_seconds,
         )
+        self.transport = make_transport(settings)
         codex = CodexUpstream(
-            make_transport(settings),
+            self.transport,
             base_url=settings.codex_base_url,
             originator=settings.originator,
             client_version=settings.client_version,
@@ -93,6 +99,10 @@ class Gateway:
         )
         self._models_fetched = 0.0
         self._models_task: asyncio.Task[None] | None = None
+
+    async def _usage(self, account: Account) -> Quota:
+        agent = user_agent(self.settings.originator, self.settings.client_version)
+        return await fetch_usage(self.transport, self.settings.codex_base_url, account, agent)
 
     async def start(self) -> None:
         await self.accounts.start()

@@ -177,6 +177,12 @@ class Settings(BaseSettings):
         description="Refresh an access token this long before it expires (each account at its own "
         "offset within this margin); an expired one is refreshed before use and on a 401.",
     )
+    usage_poll_seconds: float = Field(
+        900.0,
+        ge=0,
+        description="Read every account's quota windows from the usage endpoint this often, spread "
+        "over the period (0: only from the headers of served requests).",
+    )
 
     # -- token endpoints
     oauth_token_url: str = Field(

@@ -105,3 +105,22 @@ async def test_a_session_stays_on_one_account_and_moves_when_it_cools(simulator:
             assert moved[home] == 1 and len(moved) == 2 and max(moved.values()) == 20
     finally:
         await served.close()
+
+
+async def test_quota_windows_are_read_from_the_usage_endpoint(simulator: RunningSimulator) -> None:
+    simulator.state.set_quota(IDS[0], 10, None)
+    accounts = [account_of(i) for i in IDS[:2]]
+    served = await start_gateway(simulator.base_url, accounts, usage_poll_seconds=0.2)
+    try:
+        for _ in range(100):
+            if all(a.quota.updated_at for a in accounts):
+                break
+            await asyncio.sleep(0.05)
+        first, second = (a.quota for a in accounts)
+        assert first.plan_type == "plus" and first.primary is not None
+        assert first.primary.window_minutes == 300 and first.primary.resets_at is not None
+        assert second.primary is not None and second.secondary is not None
+        usage_calls = [r for r in simulator.state.requests if r["path"] == "/backend-api/wham/usage"]
+        assert {r["headers"]["chatgpt-account-id"] for r in usage_calls} == set(IDS[:2])
+    finally:
+        await served.close()

@@ -138,3 +138,28 @@ async def test_a_deactivated_account_is_disabled_and_the_request_moves_on(
     finally:
         await served.close()
         store.close()
+
+
+async def test_an_account_added_by_session_token_gets_its_access_token(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/pool.db"
+    creds = simulator.state.seed_accounts(1)[0]
+    store = open_test_store(url)
+    record = store.add(
+        AccountRecord(name="web", account_id=creds.account_id, session_token=creds.session_token)
+    )
+    served = await start_gateway(
+        simulator.base_url, [], **gateway_env(simulator, url, session_base_url=simulator.base_url)
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for n in range(3):
+                status, body = await chat(http, served.base_url, f"q{n}")
+                assert status == 200, body
+        stored = store.get(record.id)
+        assert stored is not None and stored.access_token and stored.token_version == 1
+        assert simulator.state.logins.stats()["session"][creds.account_id]["calls"] == 1
+    finally:
+        await served.close()
+        store.close()

@@ -24,6 +24,7 @@ from gptgate.accounts import jwt
 from gptgate.accounts.model import Account
 
 if TYPE_CHECKING:
+    from gptgate.settings import Settings
     from gptgate.storage import AccountRecord, Store
 
 TOKENS = ("access_token", "refresh_token", "id_token", "session_token")
@@ -59,18 +60,21 @@ class Opener:
     overrides: dict[str, Any]
     _store: Store | None = None
 
+    def settings(self) -> Settings:
+        from pydantic import ValidationError
+
+        from gptgate.settings import load_settings
+
+        try:
+            return load_settings(self.config, **self.overrides)
+        except ValidationError as exc:
+            raise click.UsageError(f"invalid settings:\n{exc}") from exc
+
     def store(self) -> Store:
         if self._store is None:
-            from pydantic import ValidationError
-
-            from gptgate.settings import load_settings
             from gptgate.storage import open_from_settings
 
-            try:
-                settings = load_settings(self.config, **self.overrides)
-            except ValidationError as exc:
-                raise click.UsageError(f"invalid settings:\n{exc}") from exc
-            self._store = open_from_settings(settings)
+            self._store = open_from_settings(self.settings())
             click.get_current_context().call_on_close(self._store.close)
         return self._store
 

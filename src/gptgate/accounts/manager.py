@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from gptgate import errors
 from gptgate.accounts.model import Account, Quota, QuotaWindow
@@ -50,6 +51,7 @@ def account_from_record(record: AccountRecord) -> Account:
     account.status = record.status
     account.status_reason = record.status_reason
     account.proxy = record.proxy
+    account.session_token = record.session_token
     account.token_version = record.token_version
     account.last_refresh_at = record.last_refresh_at
     account.quota = quota_from_json(record.quota)
@@ -77,6 +79,9 @@ def quota_from_json(data: dict[str, object]) -> Quota:
     )
 
 
+UsageFetcher = Callable[[Account], Awaitable[Quota]]
+
+
 class AccountManager:
     def __init__(
         self,
@@ -86,12 +91,16 @@ class AccountManager:
         refresher: Refresher,
         *,
         refresh_before: float,
+        usage: UsageFetcher | None = None,
+        usage_every: float = 0.0,
     ) -> None:
         self.pool = pool
         self.state = state
         self.store = store
         self.refresher = refresher
         self._refresh_before = refresh_before
+        self._usage = usage
+        self._usage_every = usage_every
         self._tasks: list[asyncio.Task[None]] = []
         self._quota_flushed: dict[str, float] = {}
 
@@ -107,6 +116,8 @@ class AccountManager:
         ]
         if self.store is not None:
             self._tasks.append(asyncio.ensure_future(self._flush_quotas_forever()))
+        if self._usage is not None and self._usage_every > 0:
+            self._tasks.append(asyncio.ensure_future(self._poll_usage_forever()))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -121,9 +132,11 @@ class AccountManager:
 
     # -- Credentials (called by the dispatcher)
     async def ensure_fresh(self, account: Account) -> None:
-        if account.expires_at is None or account.expires_at - time.time() > EXPIRY_MARGIN:
+        if account.access_token and (
+            account.expires_at is None or account.expires_at - time.time() > EXPIRY_MARGIN
+        ):
             return
-        if account.refresh_token or account.stored:
+        if account.refresh_token or account.session_token or account.stored:
             await self.refresher.refresh(account)
 
     async def recover(self, account: Account, error: errors.AccountError, seen_version: int) -> bool:
@@ -177,10 +190,42 @@ class AccountManager:
             for account in list(self.pool.accounts):
                 if account.status != "active" or account.expires_at is None:
                     continue
-                if not (account.refresh_token or account.stored):
+                if not (account.refresh_token or account.session_token or account.stored):
                     continue
                 if account.expires_at - now <= self._refresh_before * _stagger(account.id):
                     self.refresher.refresh_soon(account)
+
+    async def check(self, account: Account) -> Quota:
+        """Refresh if due, then read the account's quota from the usage endpoint (one 401 is
+        answered by a refresh, as on the hot path). Raises the upstream error otherwise."""
+        if self._usage is None:
+            raise errors.UpstreamUnavailable("no usage endpoint is configured")
+        await self.ensure_fresh(account)
+        version = account.token_version
+        try:
+            quota = await self._usage(account)
+        except errors.AccountError as exc:
+            if not await self.recover(account, exc, version):
+                raise
+            quota = await self._usage(account)
+        account.quota = quota
+        return quota
+
+    async def _poll_usage_forever(self) -> None:
+        """Keep quota windows current for idle accounts too, one account at a time, spread out."""
+        while True:
+            accounts = [a for a in self.pool.accounts if a.usable]
+            pause = self._usage_every / max(1, len(accounts))
+            for account in accounts:
+                await asyncio.sleep(pause)
+                if time.time() - account.quota.updated_at < self._usage_every / 2:
+                    continue  # headers of recent traffic are fresher than a poll
+                try:
+                    await self.check(account)
+                except Exception as exc:
+                    log.info("usage of %s not read: %s", account.label(), exc)
+            if not accounts:
+                await asyncio.sleep(self._usage_every)
 
     async def _flush_quotas_forever(self) -> None:
         while True:

@@ -53,6 +53,7 @@ class Account:
     token_version: int = 0
     last_refresh_at: float | None = None
     stored: bool = False
+    session_token: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -83,7 +84,7 @@ class Account:
 
     @property
     def usable(self) -> bool:
-        return self.status == "active" and bool(self.access_token)
+        return self.status == "active" and bool(self.access_token or self.refresh_token or self.session_token)
 
     @classmethod
     def from_tokens(

@@ -26,6 +26,7 @@ import aiohttp
 
 from gptgate.accounts.model import Account
 from gptgate.accounts.oauth import RefreshRejected, RefreshUnavailable, TokenSet, refresh_tokens
+from gptgate.accounts.session import exchange_session
 from gptgate.state.base import LockTimeout, PoolState
 from gptgate.storage.base import AccountRecord, StaleTokenVersion, Store
 
@@ -47,12 +48,14 @@ class Refresher:
         token_url: str,
         client_id: str,
         timeout: float,
+        session_url: str | None = None,
     ) -> None:
         self.state = state
         self.store = store
         self._token_url = token_url
         self._client_id = client_id
         self._timeout = timeout
+        self._session_url = session_url
         self._tasks: dict[str, asyncio.Task[Outcome]] = {}
         self._http: aiohttp.ClientSession | None = None
         self.calls = 0  # token-endpoint calls made by this process (metrics, tests)
@@ -80,7 +83,7 @@ class Refresher:
             log.error("refresh of %s failed: %r", account.label(), task.exception())
 
     async def _refresh(self, account: Account, seen: int) -> Outcome:
-        if not account.refresh_token and not account.stored:
+        if not account.refresh_token and not account.session_token and not account.stored:
             return "impossible"
         try:
             async with self.state.lock("refresh:" + account.id, LOCK_TTL, timeout=LOCK_TTL):
@@ -97,17 +100,11 @@ class Refresher:
             if record.token_version > seen or record.status != "active":
                 adopt(account, record)
                 return "adopted" if record.status == "active" else "rejected"
-        if not account.refresh_token:
-            return "impossible"
         self.calls += 1
         try:
-            tokens = await refresh_tokens(
-                self._session(),
-                token_url=self._token_url,
-                refresh_token=account.refresh_token,
-                client_id=self._client_id,
-                timeout=self._timeout,
-            )
+            tokens = await self._new_tokens(account)
+        except LookupError:
+            return "impossible"
         except RefreshRejected as exc:
             await self._needs_relogin(account, exc.reason)
             return "rejected"
@@ -117,6 +114,25 @@ class Refresher:
         await self._store_tokens(account, tokens)
         log.info("refreshed the tokens of %s", account.label())
         return "refreshed"
+
+    async def _new_tokens(self, account: Account) -> TokenSet:
+        """Spend the refresh token, else the web session cookie (LookupError: neither)."""
+        if account.refresh_token:
+            return await refresh_tokens(
+                self._session(),
+                token_url=self._token_url,
+                refresh_token=account.refresh_token,
+                client_id=self._client_id,
+                timeout=self._timeout,
+            )
+        if account.session_token and self._session_url:
+            return await exchange_session(
+                self._session(),
+                base_url=self._session_url,
+                session_token=account.session_token,
+                timeout=self._timeout,
+            )
+        raise LookupError(account.id)
 
     async def _store_tokens(self, account: Account, tokens: TokenSet) -> None:
         """The rotated refresh token is durable before this returns (and before any use)."""
@@ -133,6 +149,7 @@ class Refresher:
                     expires_at=tokens.expires_at,
                     expected_version=account.token_version,
                     refreshed_at=now,
+                    session_token=tokens.session_token,
                 )
             except StaleTokenVersion:  # cannot happen under the lock unless its TTL ran out
                 fresh = await asyncio.to_thread(self.store.get, account.id)
@@ -187,3 +204,4 @@ def adopt(account: Account, record: AccountRecord) -> None:
     account.status = record.status
     account.status_reason = record.status_reason
     account.proxy = record.proxy
+    account.session_token = record.session_token

@@ -123,8 +123,10 @@ class Store(Protocol):
         expires_at: float | None,
         expected_version: int | None,
         refreshed_at: float | None = None,
+        session_token: str | None = None,
     ) -> AccountRecord:
         """Store new tokens (as given: pass the current value to keep one) and bump ``token_version``.
+        ``session_token`` is the exception: None keeps the stored one (only a rotation sets it).
 
         With ``expected_version`` this is a compare-and-set: it raises :class:`StaleTokenVersion`
         when the stored version differs, i.e. another process rotated the tokens first.

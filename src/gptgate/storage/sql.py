@@ -180,6 +180,7 @@ class SqlStore:
         expires_at: float | None,
         expected_version: int | None,
         refreshed_at: float | None = None,
+        session_token: str | None = None,
     ) -> AccountRecord:
         now = time.time()
         values = {
@@ -191,6 +192,8 @@ class SqlStore:
             "updated_at": now,
             "token_version": accounts.c.token_version + 1,
         }
+        if session_token is not None:  # a rotated web session cookie; None keeps the stored one
+            values["session_token"] = self._seal(id, "session_token", session_token)
         stmt = accounts.update().where(accounts.c.id == id).values(**values)
         if expected_version is not None:
             stmt = stmt.where(accounts.c.token_version == expected_version)

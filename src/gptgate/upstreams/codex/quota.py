@@ -39,3 +39,34 @@ def parse_quota(headers: Mapping[str, str], now: float | None = None) -> Quota |
     if primary is None and secondary is None and plan is None:
         return None
     return Quota(primary=primary, secondary=secondary, plan_type=plan, updated_at=now)
+
+
+def parse_usage(body: Mapping[str, object], now: float | None = None) -> Quota:
+    """The usage endpoint's answer (``GET /backend-api/wham/usage``, codex-backend.md §4.5)."""
+    now = time.time() if now is None else now
+    limits = body.get("rate_limit")
+    limits = limits if isinstance(limits, Mapping) else {}
+    plan = body.get("plan_type")
+    return Quota(
+        primary=_usage_window(limits.get("primary_window"), now),
+        secondary=_usage_window(limits.get("secondary_window"), now),
+        plan_type=plan if isinstance(plan, str) else None,
+        updated_at=now,
+    )
+
+
+def _usage_window(value: object, now: float) -> QuotaWindow | None:
+    if not isinstance(value, Mapping):
+        return None
+    seconds = value.get("limit_window_seconds")
+    reset_at = value.get("reset_at")
+    if not isinstance(reset_at, int | float) and isinstance(
+        after := value.get("reset_after_seconds"), int | float
+    ):
+        reset_at = now + after
+    used = value.get("used_percent")
+    return QuotaWindow(
+        used_percent=float(used) if isinstance(used, int | float) else 0.0,
+        window_minutes=round(seconds / 60) if isinstance(seconds, int | float) else None,
+        resets_at=float(reset_at) if isinstance(reset_at, int | float) else None,
+    )
