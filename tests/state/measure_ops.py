@@ -7,6 +7,26 @@ every operation N times in a row from one coroutine and prints wall and CPU micr
 call: this process's CPU (``time.process_time``) and, for Redis, the server's (``INFO cpu``).
 Then the hot-path pair lease+unlease with 64 concurrent requests, and how fast a lock waiter
 gets a released lock: woken by the ``unlock`` announcement vs polling alone.
+
+Figures on the 2-core dev box, Python 3.11, asyncio loop, redis-py 8.1, redis-server 7.0 on
+loopback (CPU microseconds per call in this process; the server's CPU is 10-90 us more):
+
+    op                         memory   redis
+    cooldowns()                   0.3     0.4   local mirror
+    lease / unlease               0.3     0.4   written behind; one sync round trip ~190 us,
+    in_flight()                   0.3     0.7     at most 1 per sync_every (20 ms): 46/s at 49k req/s
+    set_/clear_cooldown           0.5     160   one script call
+    sticky_get / sticky_set       0.7     135   one command (GETEX with ttl: 145)
+    lock + release (free)         5       400   two script calls
+    publish                       0.3     135
+    pool-like request (64 concurrent: cooldowns, in_flight, lease, 1 ms sleep, unlease):
+    memory 15 us, redis 20 us of CPU per request, the 1 ms sleep's timer included.
+
+A redis-py round trip costs ~125-190 us of CPU here (a raw asyncio stream does the same GET
+for ~30 us; the rest is redis-py's pool, retry and observability layers), which is why lease,
+unlease and in_flight, once one script call each (145-150 us), are now written behind.
+Lock handoff, median release-to-acquire: 1.0 ms woken by the announcement (2 attempts per
+handoff), 4.5-8.5 ms polling every 10 ms (~100 attempts/s per waiter), 23-29 ms at 50 ms.
 """
 
 from __future__ import annotations

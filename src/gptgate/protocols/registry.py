@@ -18,8 +18,12 @@ from gptgate.errors import GatewayError
 from gptgate.protocols import models as openai_models
 from gptgate.protocols import openai_errors
 from gptgate.protocols.anthropic import errors as anthropic_errors
+from gptgate.protocols.anthropic import models as anthropic_models
+from gptgate.protocols.anthropic.routes import count_tokens, messages
 from gptgate.protocols.chat.routes import chat_completions
 from gptgate.protocols.gemini import errors as gemini_errors
+from gptgate.protocols.gemini import models as gemini_models
+from gptgate.protocols.gemini.routes import model_action
 from gptgate.protocols.responses.routes import responses
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -40,6 +44,8 @@ ERROR_RESPONSES: dict[Family, Callable[[GatewayError], web.Response]] = {
 #: ``GET /models`` and ``GET /models/{model}`` per family: (list handler, get handler).
 MODEL_DOORS: dict[Family, tuple[Handler, Handler]] = {
     "openai": (openai_models.list_models, openai_models.get_model),
+    "anthropic": (anthropic_models.list_models, anthropic_models.get_model),
+    "gemini": (gemini_models.list_models, gemini_models.get_model),
 }
 
 
@@ -89,7 +95,17 @@ def routes() -> list[Route]:
             Route("POST", prefix + "/responses", responses, "openai"),
             Route("GET", prefix + "/models", models_list, None),
             Route("GET", prefix + "/models/{model}", models_get, None),
+            Route("POST", prefix + "/messages", messages, "anthropic"),
+            Route("POST", prefix + "/messages/count_tokens", count_tokens, "anthropic"),
         ]
+    for prefix in GEMINI_PREFIXES:
+        # ``{target}`` is ``model:method``; ``GET /v1/models`` is shared and routed by headers.
+        table.append(Route("POST", prefix + "/models/{target}", model_action, "gemini"))
+        if prefix not in OPENAI_PREFIXES:
+            table += [
+                Route("GET", prefix + "/models", gemini_models.list_models, "gemini"),
+                Route("GET", prefix + "/models/{model}", gemini_models.get_model, "gemini"),
+            ]
     return table
 
 

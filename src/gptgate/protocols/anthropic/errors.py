@@ -12,7 +12,7 @@ from typing import Final
 import orjson
 from aiohttp import web
 
-from gptgate.errors import GatewayError
+from gptgate.errors import GatewayError, UpstreamUnavailable
 from gptgate.types import JSONObject
 
 TYPES: Final = {
@@ -32,6 +32,9 @@ TYPES: Final = {
 
 
 def error_type(error: GatewayError) -> str:
+    """By status; a transient upstream failure reads ``overloaded_error`` (clients retry it)."""
+    if isinstance(error, UpstreamUnavailable):
+        return "overloaded_error"
     return TYPES.get(error.status, "invalid_request_error" if error.status < 500 else "api_error")
 
 

@@ -1,0 +1,1 @@
+"""Gemini generateContent (``/v1beta/models/{model}:generateContent`` and friends)."""

@@ -1,0 +1,247 @@
+"""Gemini ``contents`` -> canonical input items (client-apis.md §5.2, §7.5).
+
+One method per part kind. Parts of consecutive turns with the same role gather into one
+message; a function call, a function response or a reasoning item closes the open message so
+the item order the model produced is kept. Streamed replies that a client stored chunk by chunk
+(google-genai's chat history does) come back as many model turns of text fragments: adjacent
+model text is joined again into one ``output_text``.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Final
+
+import orjson
+
+from gptgate.canonical import items
+from gptgate.canonical.names import NameMap, safe_id
+from gptgate.errors import RequestError, UnsupportedFeature
+from gptgate.protocols import fields as f
+from gptgate.protocols.gemini import keys as k
+from gptgate.protocols.gemini import signature
+from gptgate.types import JSONObject
+
+ROLES: Final = {"user": "user", "model": "assistant", "function": "user", "tool": "user"}
+#: Part fields that describe the part rather than carry its data.
+METADATA: Final = frozenset(
+    {
+        "thought",
+        "thoughtSignature",
+        "thought_signature",
+        "videoMetadata",
+        "video_metadata",
+        "partMetadata",
+        "part_metadata",
+        "mediaResolution",
+        "media_resolution",
+    }
+)
+_TO_STANDARD_B64: Final = str.maketrans("-_", "+/")
+
+PartHandler = Callable[["ContentDecoder", Any, JSONObject, str], None]
+
+
+class ContentDecoder:
+    """Decodes ``contents`` (and ``systemInstruction``) into :attr:`items`."""
+
+    __slots__ = ("_calls", "_made_ids", "_message", "_names", "_role", "foreign_signatures", "items")
+
+    def __init__(self, names: NameMap) -> None:
+        self._names = names
+        self.items: list[JSONObject] = []
+        self._message: list[JSONObject] = []
+        self._role = "user"
+        #: upstream tool name -> call ids still waiting for their response, oldest first
+        self._calls: dict[str, deque[str]] = {}
+        self._made_ids = 0
+        self.foreign_signatures = 0
+
+    def decode(self, contents: list[Any]) -> list[JSONObject]:
+        for i, value in enumerate(contents):
+            self.content(f.as_obj(value, f"contents[{i}]"), f"contents[{i}].")
+        self._flush()
+        return self.items
+
+    def content(self, content: JSONObject, path: str) -> None:
+        role_name = k.opt_str(content, "role", path) or "user"
+        role = ROLES.get(role_name)
+        if role is None:
+            raise RequestError(
+                f"Invalid value at '{path}role': '{role_name}' (expected 'user' or 'model').",
+                param=path + "role",
+            )
+        if role != self._role:
+            self._flush()
+            self._role = role
+        for j, value in enumerate(k.opt_list(content, "parts", path) or ()):
+            where = f"{path}parts[{j}]"
+            self._part(f.as_obj(value, where), where + ".")
+
+    # -- one part
+    def _part(self, part: JSONObject, path: str) -> None:
+        key, sig = k.pick(part, "thoughtSignature")
+        if sig is not None:
+            self._signature(sig, path + key)
+        data_keys = [name for name, value in part.items() if value is not None and name not in METADATA]
+        if not data_keys and sig is not None:
+            return  # a bare signature part (Gemini sends them at the end of a stream)
+        if len(data_keys) != 1:
+            what = "no data field" if not data_keys else f"several data fields ({', '.join(data_keys)})"
+            raise RequestError(
+                f"Invalid part at '{path[:-1]}': {what}; a part holds exactly one of text, "
+                "inlineData, fileData, functionCall, functionResponse.",
+                param=path[:-1],
+            )
+        key = data_keys[0]
+        handler = _PART_HANDLERS.get(key)
+        if handler is None:
+            raise UnsupportedFeature(
+                f"'{path}{key}' parts are not supported by this gateway.", param=path + key
+            )
+        handler(self, part[key], part, path + key)
+
+    def _text(self, text: Any, part: JSONObject, path: str) -> None:
+        if not isinstance(text, str):
+            raise f.wrong_type(path, "a string", text)
+        if part.get("thought") is True or not text:
+            return  # thoughts are summaries of the reasoning, which travels in the signature
+        if self._role == "assistant" and self._message and self._message[-1]["type"] == "output_text":
+            self._message[-1]["text"] += text
+        else:
+            self._message.append(items.text_part(self._role, text))
+
+    def _inline_data(self, value: Any, part: JSONObject, path: str) -> None:
+        blob = f.as_obj(value, path)
+        mime = k.req_str(blob, "mimeType", path + ".")
+        data = k.req_str(blob, "data", path + ".")
+        if "-" in data or "_" in data:  # proto JSON bytes may use the URL-safe alphabet
+            data = data.translate(_TO_STANDARD_B64)
+        url = f"data:{mime};base64,{data}"
+        if mime.startswith("image/"):
+            self._media(items.image_part(url), path)
+        else:
+            name = k.opt_str(blob, "displayName", path + ".") or _filename(mime)
+            self._media(items.file_part(file_data=url, filename=name), path)
+
+    def _file_data(self, value: Any, part: JSONObject, path: str) -> None:
+        ref = f.as_obj(value, path)
+        uri = k.req_str(ref, "fileUri", path + ".")
+        mime = k.opt_str(ref, "mimeType", path + ".") or mimetypes.guess_type(uri)[0] or ""
+        if mime.startswith("image/"):
+            self._media(items.image_part(uri), path)
+        else:
+            self._media(items.file_part(file_url=uri), path)
+
+    def _media(self, content_part: JSONObject, path: str) -> None:
+        if self._role == "assistant":
+            raise UnsupportedFeature(
+                f"'{path}': images and files are only accepted in 'user' turns.", param=path
+            )
+        self._message.append(content_part)
+
+    def _function_call(self, value: Any, part: JSONObject, path: str) -> None:
+        call = f.as_obj(value, path)
+        name = self._names.upstream(k.req_str(call, "name", path + "."))
+        given = k.opt_str(call, "id", path + ".")
+        call_id = safe_id(given) if given else self._new_id()
+        args = k.opt_obj(call, "args", path + ".")
+        self._calls.setdefault(name, deque()).append(call_id)
+        self._item(items.function_call(call_id, name, orjson.dumps(args or {}).decode()))
+
+    def _function_response(self, value: Any, part: JSONObject, path: str) -> None:
+        reply = f.as_obj(value, path)
+        name = self._names.upstream(k.req_str(reply, "name", path + "."))
+        given = k.opt_str(reply, "id", path + ".")
+        waiting = self._calls.get(name)
+        if given:
+            call_id = safe_id(given)
+            if waiting and call_id in waiting:
+                waiting.remove(call_id)
+        elif waiting:
+            call_id = waiting.popleft()
+        else:
+            raise RequestError(
+                f"Invalid value at '{path}': it answers no earlier functionCall named "
+                f"'{self._names.client(name)}' (give it the call's 'id' or add the call).",
+                param=path,
+            )
+        self._item(items.function_call_output(call_id, self._output(reply, path)))
+
+    def _output(self, reply: JSONObject, path: str) -> str | list[JSONObject]:
+        """The ``response`` object as JSON text; with media ``parts``, a content array."""
+        response = k.opt_obj(reply, "response", path + ".")
+        text = orjson.dumps(response if response is not None else {}).decode()
+        media = k.opt_list(reply, "parts", path + ".")
+        if not media:
+            return text
+        nested = ContentDecoder(self._names)
+        for j, value in enumerate(media):
+            where = f"{path}.parts[{j}]"
+            nested._part(f.as_obj(value, where), where + ".")
+        return [items.text_part("user", text), *nested._message]
+
+    def _unsupported_code(self, value: Any, part: JSONObject, path: str) -> None:
+        raise UnsupportedFeature(f"'{path}': code execution is not supported by the upstream.", param=path)
+
+    # -- items
+    def _signature(self, sig: Any, path: str) -> None:
+        if not isinstance(sig, str):
+            raise f.wrong_type(path, "a string", sig)
+        encrypted = signature.decode(sig)
+        if encrypted is None:
+            self.foreign_signatures += 1
+            return
+        self._item(items.reasoning(encrypted))
+
+    def _item(self, item: JSONObject) -> None:
+        self._flush()
+        self.items.append(item)
+
+    def _flush(self) -> None:
+        if self._message:
+            self.items.append(items.message(self._role, self._message))
+            self._message = []
+
+    def _new_id(self) -> str:
+        """Deterministic, so a replayed history yields the same ids (and prompt-cache hits)."""
+        self._made_ids += 1
+        return f"call_gemini_{self._made_ids}"
+
+
+def _filename(mime: str) -> str:
+    ext = mimetypes.guess_extension(mime) or ".bin"
+    return "document" + ext
+
+
+_PART_HANDLERS: dict[str, PartHandler] = {}
+for _name, _handler in (
+    ("text", ContentDecoder._text),
+    ("inlineData", ContentDecoder._inline_data),
+    ("fileData", ContentDecoder._file_data),
+    ("functionCall", ContentDecoder._function_call),
+    ("functionResponse", ContentDecoder._function_response),
+    ("executableCode", ContentDecoder._unsupported_code),
+    ("codeExecutionResult", ContentDecoder._unsupported_code),
+):
+    _PART_HANDLERS[_name] = _PART_HANDLERS[k.snake(_name)] = _handler
+
+
+def system_text(value: Any, path: str) -> str:
+    """``systemInstruction`` (a Content whose role is ignored, or a bare string) as plain text."""
+    if isinstance(value, str):
+        return value
+    content = f.as_obj(value, path)
+    texts: list[str] = []
+    for j, part_value in enumerate(k.opt_list(content, "parts", path + ".") or ()):
+        where = f"{path}.parts[{j}]"
+        part = f.as_obj(part_value, where)
+        text = part.get("text")
+        if not isinstance(text, str):
+            raise UnsupportedFeature(
+                f"'{where}': only text parts are accepted in a system instruction.", param=where
+            )
+        texts.append(text)
+    return "\n\n".join(t for t in texts if t)

@@ -1,0 +1,240 @@
+"""Gemini ``GenerateContentRequest`` -> canonical request (client-apis.md §5.2, §7.5).
+
+``contents`` are decoded in :mod:`.contents`; this module reads the rest: the system
+instruction, tools and tool config, and ``generationConfig`` (thinking, structured output, and
+the sampling knobs the upstream has no use for, which are reported in ``req.ignored``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from gptgate.canonical import items
+from gptgate.canonical.effort import effort_for_budget, effort_for_level
+from gptgate.canonical.names import NameMap
+from gptgate.canonical.request import CanonicalRequest
+from gptgate.errors import RequestError, UnsupportedFeature
+from gptgate.protocols import fields as f
+from gptgate.protocols.gemini import keys as k
+from gptgate.protocols.gemini.contents import ContentDecoder, system_text
+from gptgate.protocols.gemini.schema import to_json_schema
+from gptgate.types import JSONObject
+
+#: Top-level fields accepted without effect on the upstream request (reported back).
+IGNORED: Final = ("safetySettings", "cachedContent", "labels", "serviceTier", "store")
+KNOWN: Final = frozenset(
+    {
+        *IGNORED,
+        "model",
+        "contents",
+        "systemInstruction",
+        "tools",
+        "toolConfig",
+        "generationConfig",
+    }
+)
+#: ``generationConfig`` fields read by this module.
+READ_CONFIG: Final = frozenset(
+    {
+        "thinkingConfig",
+        "responseMimeType",
+        "responseSchema",
+        "responseJsonSchema",
+        "_responseJsonSchema",
+        "responseModalities",
+    }
+)
+UNSERVABLE_CONFIG: Final = frozenset({"speechConfig", "imageConfig", "audioTimestamp"})
+SEARCH_TOOLS: Final = frozenset({"googleSearch", "googleSearchRetrieval"})
+MODES: Final = frozenset({"AUTO", "ANY", "NONE", "VALIDATED", "MODE_UNSPECIFIED"})
+
+
+@dataclass(slots=True)
+class Decoded:
+    """The canonical request and what the reply encoder needs to speak back in Gemini terms."""
+
+    request: CanonicalRequest
+    names: NameMap
+    include_thoughts: bool = False
+
+
+def decode(body: JSONObject, model: str) -> Decoded:
+    """``model`` comes from the path (``models/{model}:generateContent``)."""
+    model = model.removeprefix("models/")
+    raw_contents = k.opt_list(body, "contents")
+    if not raw_contents:
+        raise RequestError("'contents' must be a non-empty array.", param="contents")
+    names = NameMap()
+    contents = ContentDecoder(names)
+    system = _system(body)
+    req = CanonicalRequest(model=model, requested_model=model, input=system, origin="gemini")
+    req.input.extend(contents.decode(raw_contents))
+    req.tools = _tools(body, names)
+    req.tool_choice = _tool_choice(body, names)
+    if req.tools:
+        req.parallel_tool_calls = True  # Gemini models call functions in parallel; no switch exists
+    config = k.opt_obj(body, "generationConfig") or {}
+    req.reasoning, include_thoughts = _thinking(config)
+    req.text = _text_format(config)
+    req.ignored = [name for name in IGNORED if k.pick(body, name)[1] is not None]
+    req.ignored += _config_ignored(config)
+    if contents.foreign_signatures:
+        req.ignored.append("thoughtSignature")
+    req.extras = {key: v for key, v in body.items() if k.camel(key) not in KNOWN}
+    return Decoded(req, names, include_thoughts)
+
+
+def decode_count(body: JSONObject, model: str) -> CanonicalRequest:
+    """``countTokens`` takes either a bare ``{contents, ...}`` or ``{generateContentRequest}``."""
+    key, inner = k.pick(body, "generateContentRequest")
+    if inner is not None:
+        inner = f.as_obj(inner, key)
+        return decode(inner, k.opt_str(inner, "model", key + ".") or model).request
+    return decode(body, model).request
+
+
+def _system(body: JSONObject) -> list[JSONObject]:
+    key, value = k.pick(body, "systemInstruction")
+    if value is None:
+        return []
+    text = system_text(value, key)
+    return [items.message("developer", [items.text_part("developer", text)])] if text else []
+
+
+# -- tools
+def _tools(body: JSONObject, names: NameMap) -> list[JSONObject]:
+    out: list[JSONObject] = []
+    for i, value in enumerate(k.opt_list(body, "tools") or ()):
+        tool = f.as_obj(value, f"tools[{i}]")
+        for key in tool:
+            kind, path = k.camel(key), f"tools[{i}].{key}"
+            if kind == "functionDeclarations":
+                for j, decl in enumerate(f.opt_list(tool, key) or ()):
+                    out.append(_function(f.as_obj(decl, f"{path}[{j}]"), f"{path}[{j}].", names))
+            elif kind in SEARCH_TOOLS:
+                if not any(t.get("type") == "web_search" for t in out):
+                    out.append({"type": "web_search"})
+            elif kind == "codeExecution":
+                raise UnsupportedFeature(
+                    f"'{path}': code execution is not supported by the upstream.", param=path
+                )
+            else:
+                raise UnsupportedFeature(f"'{path}': this tool is not supported by the upstream.", param=path)
+    return out
+
+
+def _function(decl: JSONObject, path: str, names: NameMap) -> JSONObject:
+    name = k.req_str(decl, "name", path)
+    key, schema = k.pick(decl, "parametersJsonSchema")
+    if schema is not None:
+        parameters: JSONObject | None = f.as_obj(schema, path + key)
+    else:
+        key, schema = k.pick(decl, "parameters")
+        parameters = None if schema is None else to_json_schema(schema, path + key)
+    if parameters is not None and "type" not in parameters:
+        parameters = {"type": "object", **parameters}
+    return items.function_tool(names.upstream(name), k.opt_str(decl, "description", path), parameters, False)
+
+
+def _tool_choice(body: JSONObject, names: NameMap) -> str | JSONObject | None:
+    config = k.opt_obj(body, "toolConfig") or {}
+    calling = k.opt_obj(config, "functionCallingConfig", "toolConfig.")
+    if calling is None:
+        return None
+    path = "toolConfig.functionCallingConfig."
+    mode = (k.opt_str(calling, "mode", path) or "AUTO").upper()
+    if mode not in MODES:
+        raise RequestError(f"Invalid value at '{path}mode': '{mode}'.", param=path + "mode")
+    allowed = [
+        names.upstream(_name(v, f"{path}allowedFunctionNames[{i}]"))
+        for i, v in enumerate(k.opt_list(calling, "allowedFunctionNames", path) or ())
+    ]
+    if mode == "NONE":
+        return "none"
+    if mode == "ANY":
+        if len(allowed) == 1:
+            return {"type": "function", "name": allowed[0]}
+        return _allowed("required", allowed) if allowed else "required"
+    return _allowed("auto", allowed) if allowed else "auto"
+
+
+def _name(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise f.wrong_type(path, "a string", value)
+    return value
+
+
+def _allowed(mode: str, names: list[str]) -> JSONObject:
+    return {"type": "allowed_tools", "mode": mode, "tools": [{"type": "function", "name": n} for n in names]}
+
+
+# -- generationConfig
+def _thinking(config: JSONObject) -> tuple[JSONObject | None, bool]:
+    key, value = k.pick(config, "thinkingConfig")
+    if value is None:
+        return None, False
+    path = f"generationConfig.{key}."
+    thinking = f.as_obj(value, path[:-1])
+    include = bool(k.opt_bool(thinking, "includeThoughts", path))
+    level = k.opt_str(thinking, "thinkingLevel", path)
+    if level and level.upper() != "THINKING_LEVEL_UNSPECIFIED":
+        effort = effort_for_level(level)
+        if effort is None:
+            raise RequestError(
+                f"Invalid value at '{path}thinkingLevel': '{level}'.", param=path + "thinkingLevel"
+            )
+    else:
+        effort = effort_for_budget(k.opt_int(thinking, "thinkingBudget", path))
+    return ({"effort": effort} if effort else None), include
+
+
+def _text_format(config: JSONObject) -> JSONObject | None:
+    path = "generationConfig."
+    mime = k.opt_str(config, "responseMimeType", path)
+    key, schema = k.pick(config, "responseJsonSchema")
+    if schema is None:
+        schema = config.get("_responseJsonSchema")
+    if schema is not None:
+        fmt = _json_schema(f.as_obj(schema, path + key))
+    elif (found := k.pick(config, "responseSchema"))[1] is not None:
+        fmt = _json_schema(to_json_schema(found[1], path + found[0]))
+    elif mime == "application/json":
+        fmt = {"type": "json_object"}
+    elif mime in (None, "", "text/plain"):
+        return None
+    else:
+        raise UnsupportedFeature(
+            f"Invalid value at '{path}responseMimeType': '{mime}' is not supported "
+            "(use text/plain or application/json).",
+            param=path + "responseMimeType",
+        )
+    return {"format": fmt}
+
+
+def _json_schema(schema: JSONObject) -> JSONObject:
+    return {"type": "json_schema", "name": "response", "schema": schema, "strict": False}
+
+
+def _config_ignored(config: JSONObject) -> list[str]:
+    """Sampling knobs (temperature, topP, topK, maxOutputTokens, stopSequences, seed...) and any
+    other field not read here are accepted and reported; what cannot be served is refused."""
+    ignored: list[str] = []
+    for key, value in config.items():
+        name, path = k.camel(key), f"generationConfig.{key}"
+        if value is None or name in READ_CONFIG:
+            continue
+        if name in UNSERVABLE_CONFIG:
+            raise UnsupportedFeature(f"'{path}': audio and image output are not supported.", param=path)
+        if name == "candidateCount" and value not in (0, 1, "1"):
+            raise UnsupportedFeature(
+                f"Invalid value at '{path}': only one candidate can be generated per request.", param=path
+            )
+        ignored.append(path)
+    modalities = k.opt_list(config, "responseModalities", "generationConfig.") or []
+    if any(str(m).upper() not in ("TEXT", "MODALITY_UNSPECIFIED") for m in modalities):
+        raise UnsupportedFeature(
+            "'generationConfig.responseModalities': only TEXT output is supported.",
+            param="generationConfig.responseModalities",
+        )
+    return ignored

@@ -1,0 +1,109 @@
+"""Canonical response -> ``GenerateContentResponse`` (client-apis.md §5.3, §7.6).
+
+The non-stream reply is built here from the folded response; the pieces both replies share
+(usage, finish reason, the function-call part, where a thought signature goes) live here too.
+
+Signature placement, stream and non-stream alike: the signature of a reasoning item goes on the
+next part that is not a thought (a text part or the first ``functionCall``), as Gemini places its
+own; when no such part follows, on an empty text part. Thought parts themselves never carry it,
+so a client that strips thoughts from its history still sends the reasoning back.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import orjson
+
+from gptgate.canonical.names import NameMap
+from gptgate.canonical.response import (
+    StopReason,
+    message_text,
+    reasoning_summary,
+    refusal_text,
+    response_stop_reason,
+    usage_of,
+)
+from gptgate.protocols.gemini import signature
+from gptgate.types import JSONObject
+
+#: There is no tool-call finish reason in Gemini: a turn that ends in function calls is STOP.
+FINISH: Final[dict[StopReason, str]] = {
+    "stop": "STOP",
+    "tool_calls": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+    "error": "OTHER",
+}
+
+
+def usage_metadata(response: JSONObject | None) -> JSONObject:
+    """``candidatesTokenCount`` excludes thoughts; ``totalTokenCount`` = prompt + candidates + thoughts."""
+    u = usage_of(response)
+    return {
+        "promptTokenCount": u.input_tokens,
+        "candidatesTokenCount": max(0, u.output_tokens - u.reasoning_tokens),
+        "totalTokenCount": u.total_tokens,
+        "cachedContentTokenCount": u.cached_tokens,
+        "thoughtsTokenCount": u.reasoning_tokens,
+    }
+
+
+def function_call(item: JSONObject, names: NameMap) -> JSONObject:
+    """A whole ``functionCall``: the client's tool name and ``args`` as an object (never partial)."""
+    return {
+        "id": item.get("call_id"),
+        "name": names.client(item.get("name") or ""),
+        "args": parse_args(item.get("arguments")),
+    }
+
+
+def parse_args(arguments: str | None) -> JSONObject:
+    """Arguments text -> object; empty, invalid or non-object JSON becomes ``{}``."""
+    if not arguments:
+        return {}
+    try:
+        value = orjson.loads(arguments)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def generate_content_response(
+    response: JSONObject, *, response_id: str, model: str, include_thoughts: bool, names: NameMap
+) -> JSONObject:
+    parts: list[JSONObject] = []
+    pending: str | None = None
+    for item in response.get("output") or ():
+        kind = item.get("type")
+        part: JSONObject | None = None
+        if kind == "reasoning":
+            if include_thoughts and (summary := reasoning_summary(item)):
+                parts.append({"text": summary, "thought": True})
+            if encrypted := item.get("encrypted_content"):
+                if pending is not None:
+                    parts.append({"text": "", "thoughtSignature": pending})
+                pending = signature.encode(encrypted)
+        elif kind == "message":
+            text = message_text(item) + refusal_text(item)
+            part = {"text": text} if text else None
+        elif kind == "function_call":
+            part = {"functionCall": function_call(item, names)}
+        if part is not None:
+            if pending is not None:
+                part["thoughtSignature"], pending = pending, None
+            parts.append(part)
+    if pending is not None or not any("thought" not in p for p in parts):
+        parts.append({"text": "", "thoughtSignature": pending} if pending else {"text": ""})
+    return {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": parts},
+                "finishReason": FINISH[response_stop_reason(response)],
+                "index": 0,
+            }
+        ],
+        "usageMetadata": usage_metadata(response),
+        "modelVersion": model,
+        "responseId": response_id,
+    }
