@@ -95,6 +95,12 @@ def run(
     if settings.workers == 1:
         run_loop(lambda: serve_socket(settings, sock, accounts, ready))
         return
+    if settings.redis_url is None:
+        logging.getLogger("gptgate").warning(
+            "%d workers without redis_url: each worker keeps its own cooldowns, sticky sessions and "
+            "leases (token refreshes still agree through the store); set redis_url to share them",
+            settings.workers,
+        )
     children: list[int] = []
     for index in range(settings.workers):
         pid = os.fork()

@@ -100,3 +100,27 @@ async def test_kill_9_during_a_refresh_loses_no_rotated_token(
 def version(store: Store, account_id: str) -> int:
     record = store.get(account_id)
     return record.token_version if record is not None else -1
+
+
+async def test_two_processes_without_redis_never_lose_the_account(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path}/pool.db"
+    creds = simulator.state.seed_accounts(1)[0]
+    simulator.state.auth_delay_ms = 300
+    store = open_test_store(database)
+    record = add_expired(store, creds)
+    gateways = [await start(simulator, tmp_path, database_url=database) for _ in range(2)]
+    try:
+        async with aiohttp.ClientSession() as http:
+            results = await asyncio.wait_for(
+                asyncio.gather(*(chat(http, gateways[i % 2].base_url, f"q{i}") for i in range(40))), 60
+            )
+        assert [status for status, _ in results] == [200] * 40
+        stored = store.get(record.id)
+        assert stored is not None and stored.status == "active"
+        assert refresh_calls(simulator, creds.account_id) <= 2  # one per process at most
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+        store.close()

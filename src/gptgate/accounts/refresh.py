@@ -37,6 +37,10 @@ CHANNEL = "accounts"
 #: Codes (from the backend or the token endpoint) that mean the account itself is gone.
 DEACTIVATED_CODES = frozenset({"account_deactivated", "deactivated_workspace", "account_suspended"})
 LOCK_TTL = 60.0
+#: Without a shared lock (several workers, no Redis) two processes may spend the same refresh
+#: token; the loser hears "reused" and waits this long for the winner's rotation in the store.
+REUSE_RECHECKS = 20
+REUSE_RECHECK_PAUSE = 0.25
 
 
 class Refresher:
@@ -106,6 +110,8 @@ class Refresher:
         except LookupError:
             return "impossible"
         except RefreshRejected as exc:
+            if exc.reason == "refresh_token_reused" and await self._rotated_elsewhere(account, seen):
+                return "adopted"
             await self._needs_relogin(account, exc.reason)
             return "rejected"
         except RefreshUnavailable as exc:
@@ -114,6 +120,18 @@ class Refresher:
         await self._store_tokens(account, tokens)
         log.info("refreshed the tokens of %s", account.label())
         return "refreshed"
+
+    async def _rotated_elsewhere(self, account: Account, seen: int) -> bool:
+        """After "reused": did another process (without a shared lock) store the rotation?"""
+        if self.store is None or not account.stored:
+            return False
+        for _ in range(REUSE_RECHECKS):
+            record = await asyncio.to_thread(self.store.get, account.id)
+            if record is not None and record.token_version > seen:
+                adopt(account, record)
+                return True
+            await asyncio.sleep(REUSE_RECHECK_PAUSE)
+        return False
 
     async def _new_tokens(self, account: Account) -> TokenSet:
         """Spend the refresh token, else the web session cookie (LookupError: neither)."""
