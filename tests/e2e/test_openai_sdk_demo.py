@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 
 import pytest
 from openai import OpenAI
@@ -28,35 +21,6 @@ TOOLS = [
         },
     }
 ]
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gptgate", "serve", "--demo", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        base = _wait_for_base(proc)
-        yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-
-
-def _wait_for_base(proc: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + 30
-    assert proc.stderr is not None
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if (m := re.search(r"listening on (http://\S+)", line)) and "simulator" not in line:
-            return m.group(1)
-        if proc.poll() is not None:
-            raise RuntimeError(f"gptgate exited: {proc.stderr.read()}")
-    raise TimeoutError("gptgate serve --demo did not start")
 
 
 @pytest.fixture

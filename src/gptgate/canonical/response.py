@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import orjson
+
 from gptgate.types import JSONObject
 
 StopReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
@@ -67,3 +69,15 @@ def refusal_text(item: JSONObject) -> str:
 
 def reasoning_summary(item: JSONObject, separator: str = "\n\n") -> str:
     return separator.join(s.get("text") or "" for s in item.get("summary") or ())
+
+
+def call_arguments(arguments: str | None) -> JSONObject:
+    """A call's arguments text as an object (Anthropic ``input``, Gemini ``args``): empty,
+    invalid or non-object JSON becomes ``{}``, which both clients accept."""
+    if not arguments:
+        return {}
+    try:
+        value = orjson.loads(arguments)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Final
 
-import orjson
-
 from gptgate.canonical.names import NameMap, safe_id
 from gptgate.canonical.response import (
     StopReason,
+    call_arguments,
     message_text,
     reasoning_summary,
     refusal_text,
@@ -48,15 +47,7 @@ def tool_id(item: JSONObject) -> str:
     return safe_id(str(item.get("call_id") or item.get("id") or "toolu_gptgate"))
 
 
-def tool_input(arguments: str | None) -> JSONObject:
-    """A call's arguments as the ``input`` object; invalid or empty JSON -> ``{}``."""
-    if not arguments:
-        return {}
-    try:
-        value = orjson.loads(arguments)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
+tool_input = call_arguments
 
 
 def message(

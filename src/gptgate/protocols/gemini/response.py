@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from typing import Final
 
-import orjson
-
 from gptgate.canonical.names import NameMap
 from gptgate.canonical.response import (
     StopReason,
+    call_arguments,
     message_text,
     reasoning_summary,
     refusal_text,
@@ -58,15 +57,7 @@ def function_call(item: JSONObject, names: NameMap) -> JSONObject:
     }
 
 
-def parse_args(arguments: str | None) -> JSONObject:
-    """Arguments text -> object; empty, invalid or non-object JSON becomes ``{}``."""
-    if not arguments:
-        return {}
-    try:
-        value = orjson.loads(arguments)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
+parse_args = call_arguments
 
 
 def generate_content_response(
