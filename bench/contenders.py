@@ -1,4 +1,4 @@
-"""The simulator, the servers and the five contenders of one benchmark run, and how to start them.
+"""The simulator, the servers and the contenders of one benchmark run, and how to start them.
 
 Contenders (all against the same simulator, started with ``--no-auth`` so the yardstick, which
 sends no ``chatgpt-account-id``, is served exactly like gptgate):
@@ -7,7 +7,13 @@ sends no ``chatgpt-account-id``, is served exactly like gptgate):
 * ``yardstick``: ``shared/bench/floor_relay.py`` (Chat Completions);
 * ``gptgate-chat``: gptgate ``/v1/chat/completions``;
 * ``gptgate-responses``: gptgate ``/v1/responses`` (pass-through of the Responses stream);
-* ``gptgate-chat-curl``: gptgate chat with ``GPTGATE_CODEX_TRANSPORT=curl_cffi``.
+* ``gptgate-chat-curl``: gptgate chat with ``GPTGATE_CODEX_TRANSPORT=curl_cffi``;
+* ``gptgate-chat-pool50`` / ``gptgate-responses-pool50`` (burst phase only): gptgate serving a
+  pool of 50 accounts from a fresh SQLite account store (``GPTGATE_ACCOUNT_STORE=true``), against
+  the one-account figures above.
+
+Every other gptgate server runs with ``GPTGATE_ACCOUNT_STORE=false``: with the store on, gptgate
+would open the operator's default store in ``~/.local/share/gptgate``.
 
 gptgate runs with ``GPTGATE_REASONING_SUMMARY=none``: by default it asks translated requests for a
 reasoning summary, and the simulator then adds a reasoning item (about ten more events) that the
@@ -17,6 +23,7 @@ yardstick never asks for; without it every contender relays the same upstream ev
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +40,8 @@ FLOOR_RELAY = Path(
     )
 )
 ACCOUNT = "bench-account"
+POOL_SIZE = 50
+POOL_ACCOUNT = re.compile(r"bench-pool-\d+")  # the pool's account ids, as the simulator counts them
 CODEX_PATH = "/backend-api/codex/responses"
 #: events of one simulated turn besides its text deltas: created, in_progress, item added,
 #: part added, text done, part done, item done, completed
@@ -74,9 +83,17 @@ YARDSTICK = Contender("yardstick", "floor", "chat", "/v1/chat/completions")
 GW_CHAT = Contender("gptgate-chat", "gw", "chat", "/v1/chat/completions")
 GW_RESP = Contender("gptgate-responses", "gw", "responses", "/v1/responses")
 GW_CURL = Contender("gptgate-chat-curl", "gw-curl", "chat", "/v1/chat/completions")
-ALL = (DIRECT, YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)
-RELAYS = (YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)
+GW_CHAT_POOL = Contender("gptgate-chat-pool50", "gw-pool", "chat", "/v1/chat/completions")
+GW_RESP_POOL = Contender("gptgate-responses-pool50", "gw-pool", "responses", "/v1/responses")
+#: each pool contender and the one-account contender it is compared with
+POOL_PAIRS = ((GW_CHAT_POOL, GW_CHAT), (GW_RESP_POOL, GW_RESP))
+POOL = (GW_CHAT_POOL, GW_RESP_POOL)
+ALL = (DIRECT, YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # time to first token
+RELAYS = (YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # memory of idle streams
 SERVERS = ("floor", "gw", "gw-curl")
+BURST_ALL = (*ALL, *POOL)  # burst CPU and streams/s
+BURST_RELAYS = (*RELAYS, *POOL)
+BURST_SERVERS = (*SERVERS, "gw-pool")
 
 
 def user_text(deltas: int) -> str:
@@ -113,6 +130,36 @@ def chat_body(deltas: int) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class PoolStore:
+    """A fresh SQLite account store holding ``POOL_SIZE`` accounts, and the key of its tokens."""
+
+    url: str
+    key: str
+    data_dir: Path
+
+
+def make_pool_store(directory: Path, size: int = POOL_SIZE) -> PoolStore:
+    """Create the store with gptgate's storage API (migrated, ``size`` accounts added)."""
+    from gptgate.simulator.tokens import make_access_token
+    from gptgate.storage import AccountRecord, TokenCipher, generate_key, key_from_text, open_store
+
+    directory.mkdir(parents=True, exist_ok=True)
+    url, key = f"sqlite:///{directory / 'bench.db'}", generate_key()
+    store = open_store(url, TokenCipher(key_from_text(key)))
+    try:
+        store.migrate()
+        for i in range(size):
+            account = f"bench-pool-{i:02d}"
+            store.add(
+                AccountRecord(name=account, access_token=make_access_token(account), account_id=account)
+            )
+        assert len(store.list()) == size
+    finally:
+        store.close()
+    return PoolStore(url, key, directory)
+
+
 @dataclass
 class Simulator:
     proc: Proc
@@ -131,9 +178,19 @@ def start_simulator(procs: Procs, name: str, mode: str, interval_ms: float, toke
 
 
 def start_server(
-    procs: Procs, key: str, sim: Simulator, workers: int, tag: str, *, wait: bool = True
+    procs: Procs,
+    key: str,
+    sim: Simulator,
+    workers: int,
+    tag: str,
+    *,
+    wait: bool = True,
+    pool: PoolStore | None = None,
 ) -> tuple[Proc, str]:
-    """Start server ``key`` (floor / gw / gw-curl) against ``sim``; wait until it answers."""
+    """Start server ``key`` (floor / gw / gw-curl / gw-pool) against ``sim``; wait until it answers.
+
+    ``gw-pool`` needs ``pool``: it serves that store's accounts and has no ``GPTGATE_ACCESS_TOKEN``.
+    """
     port = free_port()
     if key == "floor":
         argv = [PYTHON, str(FLOOR_RELAY), "--host", "127.0.0.1", "--port", str(port)]
@@ -143,11 +200,22 @@ def start_server(
         argv = [GPTGATE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         argv += ["--log-level", "warning"]
         env = clean_env(
-            GPTGATE_ACCESS_TOKEN=sim.token,
             GPTGATE_CODEX_BASE_URL=sim.url + "/backend-api/codex",
             GPTGATE_FETCH_UPSTREAM_MODELS="false",
             GPTGATE_REASONING_SUMMARY="none",
         )
+        if key == "gw-pool":
+            if pool is None:
+                raise ValueError("gw-pool needs a PoolStore")
+            env.update(
+                GPTGATE_ACCOUNT_STORE="true",
+                GPTGATE_DATABASE_URL=pool.url,
+                GPTGATE_SECRET_KEY=pool.key,
+                GPTGATE_DATA_DIR=str(pool.data_dir),
+            )
+        else:
+            # never the operator's default store (~/.local/share/gptgate): one account from env
+            env.update(GPTGATE_ACCOUNT_STORE="false", GPTGATE_ACCESS_TOKEN=sim.token)
         if key == "gw-curl":
             env["GPTGATE_CODEX_TRANSPORT"] = "curl_cffi"
     proc = procs.start(f"{key}-w{workers}-{tag}", argv, env)

@@ -17,9 +17,15 @@ from typing import Any
 import orjson
 from contenders import (
     ALL,
+    BURST_ALL,
+    BURST_RELAYS,
+    BURST_SERVERS,
+    POOL_ACCOUNT,
+    POOL_SIZE,
     RELAYS,
     SERVERS,
     Contender,
+    PoolStore,
     Simulator,
     clean_env,
     events_of,
@@ -27,7 +33,7 @@ from contenders import (
     start_server,
     start_simulator,
 )
-from procs import Proc, Procs, wait_http, wait_quiet
+from procs import OPENER, Proc, Procs, wait_http, wait_quiet
 
 LOADGEN = Path(__file__).resolve().with_name("loadgen.py")
 #: Idle streams: the simulator writes one event every ``idle_interval_ms`` (2 s) and the answer
@@ -108,9 +114,16 @@ def ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 3)
 
 
-def start_servers(procs: Procs, sim: Simulator, workers: int, tag: str) -> dict[str, tuple[Proc, str]]:
-    """All three servers at once (they start in parallel), then wait for each."""
-    started = {key: start_server(procs, key, sim, workers, tag, wait=False) for key in SERVERS}
+def start_servers(
+    procs: Procs,
+    sim: Simulator,
+    workers: int,
+    tag: str,
+    keys: tuple[str, ...] = SERVERS,
+    pool: PoolStore | None = None,
+) -> dict[str, tuple[Proc, str]]:
+    """The servers ``keys`` at once (they start in parallel), then wait for each."""
+    started = {key: start_server(procs, key, sim, workers, tag, wait=False, pool=pool) for key in keys}
     for proc, base in started.values():
         wait_http(base + "/health", proc)
     wait_quiet([proc for proc, _ in started.values()])
@@ -179,18 +192,43 @@ def burst_record(
     }
 
 
-def burst_phase(procs: Procs, client: LoadClient, plan: Plan, token: str, log: Any) -> list[dict[str, Any]]:
+def sim_turns(sim: Simulator) -> dict[str, int]:
+    """Turns served per ``chatgpt-account-id`` so far (the simulator's ``/_sim/stats``)."""
+    with OPENER.open(sim.url + "/_sim/stats", timeout=10.0) as resp:
+        turns: dict[str, int] = orjson.loads(resp.read()).get("turns") or {}
+    return turns
+
+
+def pool_check(turns: dict[str, int]) -> dict[str, Any]:
+    """How the pool contenders' requests spread over the 50 stored accounts."""
+    pooled = {k: n for k, n in turns.items() if POOL_ACCOUNT.fullmatch(k)}
+    counts = [pooled.get(f"bench-pool-{i:02d}", 0) for i in range(POOL_SIZE)]
+    return {
+        "accounts": POOL_SIZE,
+        "seen": sum(1 for n in pooled.values() if n),
+        "turns_total": sum(pooled.values()),
+        "turns_min": min(counts),
+        "turns_max": max(counts),
+    }
+
+
+def burst_phase(
+    procs: Procs, client: LoadClient, plan: Plan, token: str, log: Any, pool: PoolStore
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per worker count, ``plan.reps`` repetitions; each runs every delta count and, for each, every
-    contender (order rotated), so that one repetition's runs are close together in time."""
+    contender (order rotated), so that one repetition's runs are close together in time.
+
+    Also returns how the pool contenders' requests spread over the stored accounts, as the
+    simulator counted them by ``chatgpt-account-id``."""
     records: list[dict[str, Any]] = []
     sim = start_simulator(procs, "sim-burst", "burst", 0.0, token)
     try:
         for index, (workers, runs) in enumerate(plan.burst):
-            servers = start_servers(procs, sim, workers, "burst")
+            servers = start_servers(procs, sim, workers, "burst", BURST_SERVERS, pool)
             try:
                 for rep in range(plan.reps):
                     for j, (deltas, requests) in enumerate(runs):
-                        for contender in rotate(ALL if index == 0 else RELAYS, rep + j):
+                        for contender in rotate(BURST_ALL if index == 0 else BURST_RELAYS, rep + j):
                             records.append(
                                 burst_run(
                                     client, plan, sim, servers, contender, workers, deltas, rep, requests
@@ -198,15 +236,20 @@ def burst_phase(procs: Procs, client: LoadClient, plan: Plan, token: str, log: A
                             )
                             rec = records[-1]
                             log(
-                                f"burst w={workers} d={deltas:<3} #{rep} {contender.name:<18} "
+                                f"burst w={workers} d={deltas:<3} #{rep} {contender.name:<24} "
                                 f"{rec['streams_per_s']:>8} streams/s  cpu {rec['cpu_ms_per_stream']} ms/stream  "
                                 f"errors {rec['errors']}"
                             )
             finally:
                 stop_servers(procs, servers)
+        spread = pool_check(sim_turns(sim))
     finally:
         procs.stop(sim.proc)
-    return records
+    log(
+        f"pool: {spread['turns_total']} turns on {spread['seen']}/{spread['accounts']} stored accounts "
+        f"({spread['turns_min']}-{spread['turns_max']} each)"
+    )
+    return records, spread
 
 
 def burst_run(

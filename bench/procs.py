@@ -170,7 +170,7 @@ class Procs:
             self.stop(proc, timeout=3.0)
 
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def wait_http(url: str, proc: Proc, timeout: float = 20.0) -> None:
@@ -181,7 +181,7 @@ def wait_http(url: str, proc: Proc, timeout: float = 20.0) -> None:
         if not proc.alive():
             raise RuntimeError(f"{proc.name} exited ({proc.popen.returncode}):\n{proc.log_tail()}")
         try:
-            with _OPENER.open(url, timeout=1.0) as resp:
+            with OPENER.open(url, timeout=1.0) as resp:
                 if 200 <= resp.status < 300:
                     return
         except (urllib.error.URLError, OSError) as exc:

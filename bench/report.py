@@ -5,11 +5,14 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from contenders import DIRECT, GW_CHAT, GW_CURL, GW_RESP, RELAYS, YARDSTICK
+from contenders import BURST_RELAYS, DIRECT, GW_CHAT, GW_CURL, GW_RESP, POOL, POOL_PAIRS, RELAYS, YARDSTICK
 
 GPTGATE = (GW_CHAT.name, GW_RESP.name)  # the default (aiohttp) transport: the targets apply
+VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in POOL))
 TTFT_LIMITS = {1: 1.0, 32: 3.0}  # ms of added time to first token (c=256: reported only)
 CPU_LIMIT, EVENT_LIMIT, IDLE_LIMIT = 1.5, 1.5, 1.3
+POOL_LIMIT = 1.10  # 50-account pool ÷ one account, CPU per request and per event
+ENCODER_LIMIT = 1.5  # Anthropic / Gemini encoder ÷ chat encoder, CPU per event
 Record = dict[str, Any]
 
 
@@ -94,7 +97,7 @@ def rep_ratio(raw: list[Record], name: str, base: str, workers: int, key: str) -
 def throughput(burst: list[Record], deltas: int, concurrency: int) -> Record:
     direct = find(burst, contender=DIRECT.name, deltas=deltas)
     relays: Record = {}
-    for c in RELAYS:
+    for c in BURST_RELAYS:
         relays[c.name] = {
             f"w{w}": (
                 rec["streams_per_s"]
@@ -119,10 +122,17 @@ def ttft_summary(ttft: list[Record]) -> Record:
     return out
 
 
-def summarize(plan: Any, raw_burst: list[Record], ttft: list[Record], idle: list[Record]) -> Record:
+def summarize(
+    plan: Any,
+    raw_burst: list[Record],
+    ttft: list[Record],
+    idle: list[Record],
+    pool_check: Record | None = None,
+    encoders: Record | None = None,
+) -> Record:
     burst = aggregate(raw_burst)
     w = plan.cpu_workers
-    cpu = {c.name: cpu_fit(raw_burst, c.name, w) for c in RELAYS}
+    cpu = {c.name: cpu_fit(raw_burst, c.name, w) for c in BURST_RELAYS}
     mem = {r["contender"]: {k: r[k] for k in ("streams", "open", "mb_per_1000")} for r in idle}
     tput = throughput(burst, 50, plan.concurrency)
     lat = ttft_summary(ttft)
@@ -137,14 +147,14 @@ def summarize(plan: Any, raw_burst: list[Record], ttft: list[Record], idle: list
             "streams_per_s_w2": rep_ratio(raw_burst, name, base, 2, "streams_per_s_50"),
         }
 
-    ratios = {name: versus(name, YARDSTICK.name) for name in (*GPTGATE, GW_CURL.name)}
+    ratios = {name: versus(name, YARDSTICK.name) for name in VS_YARDSTICK}
     curl = versus(GW_CURL.name, GW_CHAT.name)
     for c in TTFT_LIMITS | {256: 0.0}:
         added = [lat.get(n, {}).get(f"c{c}", {}).get("added_p50_ms") for n in (GW_CHAT.name, GW_CURL.name)]
         curl[f"ttft_added_p50_ms_c{c}"] = {"aiohttp": added[0], "curl_cffi": added[1]}
     by_workers: Record = {}
     for n in sorted({r["workers"] for r in burst if r["workers"]}):
-        fits: Record = {c.name: cpu_fit(raw_burst, c.name, n) for c in RELAYS}
+        fits: Record = {c.name: cpu_fit(raw_burst, c.name, n) for c in BURST_RELAYS}
         fits["ratios"] = {
             name: {
                 "fixed_cpu": rep_ratio(raw_burst, name, YARDSTICK.name, n, "fixed_ms"),
@@ -152,7 +162,9 @@ def summarize(plan: Any, raw_burst: list[Record], ttft: list[Record], idle: list
             }
             for name in (*GPTGATE, GW_CURL.name)
         }
+        fits["pool_ratios"] = pool_ratios(raw_burst, n)
         by_workers[f"w{n}"] = fits
+    pool = {"workers": w, "ratios": pool_ratios(raw_burst, w), "check": pool_check or {}}
     return {
         "burst": burst,
         "cpu": cpu,
@@ -163,14 +175,31 @@ def summarize(plan: Any, raw_burst: list[Record], ttft: list[Record], idle: list
         "idle": mem,
         "ratios": ratios,
         "curl_vs_aiohttp": curl,
-        "targets": targets(ratios, lat),
+        "pool": pool,
+        "encoders": (encoders or {}).get("summary", {}),
+        "targets": targets(ratios, lat, pool, (encoders or {}).get("summary", {})),
         "errors": sum(sum(r["errors"].values()) for r in (*raw_burst, *ttft)),
         "idle_not_open": sum(r["streams"] - r["open"] for r in idle),
         "extra_chunks": sum(r["extra_chunks"] for r in raw_burst),
     }
 
 
-def targets(ratios: Record, lat: Record) -> list[Record]:
+def pool_ratios(raw: list[Record], workers: int) -> Record:
+    """Each pool contender ÷ the same kind on one account, per-repetition ratios' medians."""
+    return {
+        pooled.name: {
+            "vs": single.name,
+            "fixed_cpu": rep_ratio(raw, pooled.name, single.name, workers, "fixed_ms"),
+            "per_event": rep_ratio(raw, pooled.name, single.name, workers, "per_event_us"),
+            "per_stream_50": rep_ratio(raw, pooled.name, single.name, workers, "per_stream_50_ms"),
+        }
+        for pooled, single in POOL_PAIRS
+    }
+
+
+def targets(
+    ratios: Record, lat: Record, pool: Record | None = None, encoders: Record | None = None
+) -> list[Record]:
     out: list[Record] = []
 
     def add(what: str, name: str, value: float | None, limit: float, unit: str) -> None:
@@ -191,6 +220,19 @@ def targets(ratios: Record, lat: Record) -> list[Record]:
                 limit,
                 "ms",
             )
+    for name, r in (pool or {}).get("ratios", {}).items():
+        add("pool50 fixed CPU per request", name, r["fixed_cpu"], POOL_LIMIT, f"× {r['vs']}")
+        add("pool50 CPU per event", name, r["per_event"], POOL_LIMIT, f"× {r['vs']}")
+    for variant, row in (encoders or {}).items():
+        for name, v in row.items():
+            if name != "chat":
+                add(
+                    f"encoder CPU per event ({variant} stream)",
+                    name,
+                    v["per_event_ratio"],
+                    ENCODER_LIMIT,
+                    "× chat",
+                )
     return out
 
 
@@ -214,6 +256,7 @@ def markdown(results: Record) -> str:
     out = [f"# gptgate benchmark, {meta['date']} ({meta['mode']})", "", meta["machine"], ""]
     out += [*cpu_table(s), "", *throughput_table(s["burst"]), ""]
     out += [*ttft_table(s["ttft"], meta), "", *idle_table(results["idle"], s), ""]
+    out += [*pool_table(s), "", *encoder_table(results.get("encoders") or {}), ""]
     out += ["## Targets", ""]
     rows = [
         [t["target"], t["contender"], fmt(t["value"]), f"≤ {t['limit']} {t['unit']}",
@@ -241,7 +284,7 @@ def markdown(results: Record) -> str:
 def cpu_table(s: Record) -> list[str]:
     y = s["cpu_yardstick"]
     rows = []
-    for c in RELAYS:
+    for c in BURST_RELAYS:
         v, r = s["cpu"][c.name], s["ratios"].get(c.name, {})
         rows.append(
             [c.name, fmt(v["fixed_ms"]), fmt(r.get("fixed_cpu"), "×"), fmt(v["per_event_us"]),
@@ -280,7 +323,7 @@ def other_workers(s: Record, shown: int) -> list[str]:
 def throughput_table(burst: list[Record]) -> list[str]:
     cols = sorted({(r["deltas"], r["workers"]) for r in burst if r["workers"]})
     rows = []
-    for c in (DIRECT, *RELAYS):
+    for c in (DIRECT, *BURST_RELAYS):
         row = [c.name]
         for d, w in cols:
             rec = find(burst, contender=c.name, deltas=d, workers=None if c is DIRECT else w)
@@ -320,3 +363,75 @@ def idle_table(idle: list[Record], s: Record) -> list[str]:
     ]  # fmt: skip
     head = ["contender", "open", "RSS before MB", "RSS after MB", "MB per 1,000 streams", "× yardstick"]
     return ["## Memory of open idle streams (server process tree RSS)", "", *table(head, rows)]
+
+
+def pool_table(s: Record) -> list[str]:
+    """The 50-account pool contenders against the same kind of request on one account."""
+    pool, cpu = s["pool"], s["cpu"]
+    rows = []
+    for name, r in pool["ratios"].items():
+        mine, theirs = cpu.get(name, {}), cpu.get(r["vs"], {})
+        rows.append(
+            [name, r["vs"], f"{fmt(mine.get('fixed_ms'))} / {fmt(theirs.get('fixed_ms'))}", fmt(r["fixed_cpu"], "×"),
+             f"{fmt(mine.get('per_event_us'))} / {fmt(theirs.get('per_event_us'))}", fmt(r["per_event"], "×"),
+             f"{fmt(mine.get('per_stream_50_ms'))} / {fmt(theirs.get('per_stream_50_ms'))}",
+             fmt(r["per_stream_50"], "×")]
+        )  # fmt: skip
+    head = [
+        "contender",
+        "vs (1 account)",
+        "fixed ms/request",
+        "ratio",
+        "µs/event",
+        "ratio",
+        "ms/stream @50",
+        "ratio",
+    ]
+    title = (
+        f"## 50-account pool vs one account (burst, {pool['workers']} workers; pool / one account; "
+        f"limit {POOL_LIMIT}×)"
+    )
+    out = [title, "", *table(head, rows), ""]
+    c = pool["check"]
+    if c:
+        out.append(
+            f"Accounts: the simulator served the pool contenders' {c['turns_total']} turns from {c['seen']} of "
+            f"the {c['accounts']} stored accounts ({c['turns_min']}–{c['turns_max']} turns each), "
+            "by `chatgpt-account-id`."
+        )
+    for key, fits in s["cpu_by_workers"].items():
+        if key != f"w{pool['workers']}":
+            parts = [
+                f"{name} fixed {fmt(r['fixed_cpu'], '×')}, per event {fmt(r['per_event'], '×')}, "
+                f"@50 {fmt(r['per_stream_50'], '×')}"
+                for name, r in fits.get("pool_ratios", {}).items()
+            ]
+            out.append(f"With {key[1:]} worker(s), ÷ one account: " + "; ".join(parts) + ".")
+    return out
+
+
+def encoder_table(res: Record) -> list[str]:
+    """Each encoder's CPU per event and per stream, per kind of stream, and its ratio to chat."""
+    if not res:
+        return []
+    plan = res["plan"]
+    rows = []
+    for variant, row in res["summary"].items():
+        base = row.get("chat", {}).get("fixed_us")
+        for name, v in row.items():
+            extra = None if base is None or v["fixed_us"] is None else round(v["fixed_us"] - base, 1)
+            rows.append(
+                [variant, name, fmt(v["per_event_us"]), fmt(v["per_event_ratio"], "×"), fmt(v["fixed_us"]),
+                 "–" if name == "chat" else fmt(extra), "yes" if v["valid"] else "**no**"]
+            )  # fmt: skip
+    head = ["stream", "encoder", "µs/event", "× chat", "fixed µs/stream", "fixed − chat µs", "output checked"]
+    title = (
+        f"## Stream encoders (in-process; slope between {plan['deltas'][0]} and {plan['deltas'][1]} deltas, "
+        f"{plan['read_bytes']}-byte reads, medians of {plan['reps']} repetitions; limit {ENCODER_LIMIT}× chat)"
+    )
+    out = [title, "", *table(head, rows)]
+    for name, why in res.get("absent", {}).items():
+        out += ["", f"Absent: {name} ({why})."]
+    for key, problem in res.get("problems", {}).items():
+        out += ["", f"Check failed: {key}: {problem}."]
+    return out

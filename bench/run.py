@@ -2,13 +2,16 @@
 
 Side by side in one run, against one simulator per phase: a direct read of the simulator (the
 ceiling), the yardstick ``shared/bench/floor_relay.py``, gptgate chat completions, gptgate
-Responses pass-through and gptgate chat over the curl_cffi transport. Prints the tables and
-writes ``bench/results/<timestamp>.{json,md}``. See ``bench/README.md``.
+Responses pass-through, gptgate chat over the curl_cffi transport and (burst phase) gptgate chat
+and Responses serving a 50-account pool from its account store. Then, in this process, the
+stream encoders' CPU per event (chat, Anthropic Messages, Gemini). Prints the tables and writes
+``bench/results/<timestamp>.{json,md}``. See ``bench/README.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -16,13 +19,15 @@ import signal
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import orjson
-from contenders import FLOOR_RELAY, PYTHON, make_token
+from contenders import FLOOR_RELAY, POOL_SIZE, PYTHON, make_pool_store, make_token
+from encoders import EncoderPlan, encoder_phase
 from phases import LoadClient, Plan, burst_phase, idle_phase, ttft_phase
 from procs import Procs
 from report import markdown, summarize
@@ -81,6 +86,15 @@ PLANS = {
 }
 
 
+#: The in-process encoder phase, per mode: (short deltas, long deltas, streams timed in a row at
+#: each length, repetitions). A 400-delta stream costs the chat encoder about 0.5 ms.
+ENCODER_PLANS = {
+    "full": EncoderPlan(short=8, long=400, short_streams=1000, long_streams=100, reps=9),
+    "quick": EncoderPlan(short=8, long=400, short_streams=400, long_streams=40, reps=5),
+    "smoke": EncoderPlan(short=8, long=400, short_streams=20, long_streams=2, reps=1),
+}
+
+
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for dist in ("gptgate", "aiohttp", "orjson", "uvloop", "curl_cffi"):
@@ -122,6 +136,8 @@ def meta(plan: Plan, started: float) -> dict[str, Any]:
             "ttft": [{"concurrency": c, "requests": n} for c, n in plan.ttft],
             "idle_streams": plan.idle_streams,
             "idle_workers": plan.idle_workers,
+            "pool_accounts": POOL_SIZE,
+            "encoders": dataclasses.asdict(ENCODER_PLANS[plan.name]),
         },
         "pinning": "none: servers, simulator and load client share both cores (see bench/README.md)",
     }
@@ -141,17 +157,24 @@ def run(plan: Plan, results_dir: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gptgate-bench-") as tmp:
         procs = Procs(Path(tmp))
         try:
-            client = LoadClient(procs, PYTHON)
+            with ThreadPoolExecutor(1) as side:  # the store is made while the load client starts
+                store = side.submit(make_pool_store, Path(tmp) / "pool", POOL_SIZE)
+                client = LoadClient(procs, PYTHON)
+                pool = store.result()
             log(f"{plan.name} run: burst CPU and streams/s")
-            burst = burst_phase(procs, client, plan, token, log)
+            burst, pool_spread = burst_phase(procs, client, plan, token, log, pool)
             log("time to first token (paced upstream)")
             ttft = ttft_phase(procs, client, plan, token, log)
             log("memory of open idle streams")
             idle = idle_phase(procs, client, plan, token, log)
         finally:
             procs.stop_all()
+        log("stream encoders, CPU per event (in-process)")
+        encoders = encoder_phase(ENCODER_PLANS[plan.name], log)
     results: dict[str, Any] = {"meta": meta(plan, started), "burst": burst, "ttft": ttft, "idle": idle}
-    results["summary"] = summarize(plan, burst, ttft, idle)
+    results["pool_check"] = pool_spread
+    results["encoders"] = encoders
+    results["summary"] = summarize(plan, burst, ttft, idle, pool_spread, encoders)
     return results
 
 

@@ -60,7 +60,7 @@ def serve(config: Path | None, **flags: Any) -> None:
 
         _, simulator_url = start_simulator_process()
         settings, accounts = demo_settings(settings, simulator_url)
-    elif not (settings.access_token or settings.auth_json):
+    elif not (settings.access_token or settings.auth_json or settings.account_store):
         click.echo(
             "warning: no ChatGPT account configured; requests will fail (see README: Accounts).", err=True
         )

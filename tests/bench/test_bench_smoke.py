@@ -24,12 +24,14 @@ FLOOR_RELAY = Path(
 
 RELAYS = ("yardstick", "gptgate-chat", "gptgate-responses", "gptgate-chat-curl")
 CONTENDERS = ("direct", *RELAYS)
-GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl")
-TOP = {"meta", "burst", "ttft", "idle", "summary"}
+POOL = ("gptgate-chat-pool50", "gptgate-responses-pool50")  # burst phase only
+BURST_CONTENDERS = (*CONTENDERS, *POOL)
+GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl", *POOL)
+TOP = {"meta", "burst", "ttft", "idle", "pool_check", "encoders", "summary"}
 META = {"date", "mode", "machine", "versions", "duration_s", "yardstick", "ttft_upstream", "plan", "pinning"}
 SUMMARY = {
     "burst", "cpu", "cpu_by_workers", "cpu_yardstick", "throughput", "ttft", "idle", "ratios", "curl_vs_aiohttp",
-    "targets", "errors", "idle_not_open", "extra_chunks",
+    "pool", "encoders", "targets", "errors", "idle_not_open", "extra_chunks",
 }  # fmt: skip
 CPU = {"workers", "fixed_ms", "per_event_us", "per_stream_50_ms"}
 TTFT = {"p50_ms", "p95_ms", "added_p50_ms", "added_p95_ms", "ok", "errors"}
@@ -41,6 +43,10 @@ BURST = {
 }  # fmt: skip
 IDLE = {"contender", "workers", "streams", "open", "opened", "rss_before_mb", "rss_after_mb", "rss_delta_mb"}
 TARGET = {"target", "contender", "value", "limit", "unit", "pass"}
+POOL_CHECK = {"accounts", "seen", "turns_total", "turns_min", "turns_max"}
+POOL_RATIO = {"vs", "fixed_cpu", "per_event", "per_stream_50"}
+ENCODERS = {"plan", "events", "encoders", "absent", "problems", "runs", "summary"}
+ENCODER = {"per_event_us", "fixed_us", "per_event_ratio", "fixed_ratio", "per_event_us_reps", "valid"}
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
@@ -82,7 +88,7 @@ def test_every_top_level_key(report: tuple[dict[str, Any], Path]) -> None:
 
 def test_every_record_key(report: tuple[dict[str, Any], Path]) -> None:
     data, _ = report
-    assert {r["contender"] for r in data["burst"]} == set(CONTENDERS)
+    assert {r["contender"] for r in data["burst"]} == set(BURST_CONTENDERS)
     for rec in data["burst"]:
         has(rec, BURST, f"burst {rec['contender']}")
     assert {(r["contender"], r["concurrency"]) for r in data["ttft"]} == {
@@ -96,10 +102,11 @@ def test_every_record_key(report: tuple[dict[str, Any], Path]) -> None:
 def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
     s = report[0]["summary"]
     assert set(s["cpu_by_workers"]) == {"w1", "w2"}
-    for name in RELAYS:
+    for name in (*RELAYS, *POOL):
         has(s["cpu"][name], CPU, f"cpu {name}")
         has(s["cpu_by_workers"]["w1"][name], CPU, f"cpu w1 {name}")
         assert set(s["throughput"]["relays"][name]) == {"w1", "w2"}
+    for name in RELAYS:
         has(s["idle"][name], {"streams", "open", "mb_per_1000"}, f"idle {name}")
     has(s["throughput"], {"deltas", "concurrency", "direct", "relays"}, "throughput")
     for name in CONTENDERS:
@@ -108,9 +115,40 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
     for name in GPTGATE:
         has(s["ratios"][name], RATIOS, f"ratios {name}")
     has(s["curl_vs_aiohttp"], CURL, "curl_vs_aiohttp")
-    assert len(s["targets"]) == 10
+    assert set(s["pool"]["ratios"]) == set(POOL)
+    for name in POOL:
+        has(s["pool"]["ratios"][name], POOL_RATIO, f"pool {name}")
+    has(s["pool"]["check"], POOL_CHECK, "pool check")
+    encoders = s["encoders"]
+    assert set(encoders) == {"text", "mixed"}
+    for row in encoders.values():
+        assert "chat" in row
+        for name, figures in row.items():
+            has(figures, ENCODER, f"encoder {name}")
+    kinds = [t["target"] for t in s["targets"]]
+    assert len(kinds) == 10 + 2 * len(POOL) + sum(len(row) - 1 for row in encoders.values())
+    assert kinds.count("pool50 CPU per event") == len(POOL)
     for target in s["targets"]:
         has(target, TARGET, "target")
+
+
+def test_pool_serves_from_the_store(report: tuple[dict[str, Any], Path]) -> None:
+    """The pool server answered from its 50 stored accounts, several of them (round robin)."""
+    check = report[0]["pool_check"]
+    assert check["accounts"] == 50
+    assert check["seen"] > 1, check
+    assert check["turns_total"] >= sum(r["ok"] for r in report[0]["burst"] if r["contender"] in POOL), check
+
+
+def test_encoders_measured_and_checked(report: tuple[dict[str, Any], Path]) -> None:
+    data = report[0]["encoders"]
+    has(data, ENCODERS, "encoders")
+    assert "chat" in data["encoders"] and "anthropic" in data["encoders"]
+    assert data["problems"] == {}, data["problems"]
+    assert {r["encoder"] for r in data["runs"]} == set(data["encoders"])
+    for row in data["summary"].values():
+        for figures in row.values():
+            assert figures["per_event_us"] is not None and figures["per_event_us"] > 0
 
 
 def test_every_stream_validated(report: tuple[dict[str, Any], Path]) -> None:

@@ -75,10 +75,15 @@ class AccountPool:
             account = self.get(bound) if bound else None
             if account is not None and _healthy(account, cooling, exclude):
                 return await self._lease(account)
-        healthy = [a for a in self.accounts if _healthy(a, cooling, exclude)]
-        if not healthy:
-            raise self._exhausted(cooling, now)
-        account = await self._choose(healthy)
+        if self.strategy == "round_robin":  # the default: no list per request, however large the pool
+            account = self._next_healthy(cooling, exclude)
+            if account is None:
+                raise self._exhausted(cooling, now)
+        else:
+            healthy = [a for a in self.accounts if _healthy(a, cooling, exclude)]
+            if not healthy:
+                raise self._exhausted(cooling, now)
+            account = await self._choose(healthy)
         if session_key:
             await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
         return await self._lease(account)
@@ -106,6 +111,17 @@ class AccountPool:
             best = max(_headroom(a, now) for a in healthy)
             return self._round_robin([a for a in healthy if _headroom(a, now) == best])
         return self._round_robin(healthy)
+
+    def _next_healthy(self, cooling: dict[str, Cooldown], exclude: set[str] | None) -> Account | None:
+        accounts = self.accounts
+        n = len(accounts)
+        start = self._next
+        for i in range(n):
+            account = accounts[(start + i) % n]
+            if _healthy(account, cooling, exclude):
+                self._next = (start + i + 1) % n
+                return account
+        return None
 
     def _round_robin(self, candidates: list[Account]) -> Account:
         """The first candidate at or after the rotating cursor (in pool order)."""
