@@ -9,7 +9,7 @@ from aiohttp.typedefs import Handler
 
 from gptgate.errors import AuthenticationError, GatewayError, NotFoundError, RequestError
 from gptgate.gateway import Gateway
-from gptgate.http import GATEWAY, check_key
+from gptgate.http import GATEWAY, authorize
 from gptgate.protocols.registry import error_response, routes
 
 log = logging.getLogger("gptgate.app")
@@ -35,10 +35,11 @@ def _error_for(exc: web.HTTPException) -> GatewayError:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Client auth, then the handler; anything escaping becomes an error envelope, never a traceback."""
+    """Client auth (an API key, or the client's own ChatGPT token), then the handler; anything
+    escaping becomes an error envelope, never a traceback."""
     try:
         if request.path not in OPEN_PATHS:
-            check_key(request, request.app[GATEWAY].settings.key_values())
+            await authorize(request, request.app[GATEWAY])
         return await handler(request)
     except AuthenticationError as exc:
         return error_response(request, exc)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 
+from gptgate.accounts.byo import ByoAccounts
 from gptgate.accounts.manager import AccountManager
 from gptgate.accounts.model import Account, Quota
 from gptgate.accounts.pool import AccountPool
@@ -19,6 +20,7 @@ from gptgate.upstreams.base import Upstream
 from gptgate.upstreams.codex.client import CodexUpstream
 from gptgate.upstreams.codex.encode import user_agent
 from gptgate.upstreams.codex.usage import fetch_usage
+from gptgate.upstreams.egress import Egress
 from gptgate.upstreams.transport import AiohttpTransport, CurlCffiTransport, Transport
 
 log = logging.getLogger("gptgate")
@@ -88,14 +90,30 @@ class Gateway:
             originator=settings.originator,
             client_version=settings.client_version,
             first_byte_timeout=settings.first_byte_timeout,
+            fallback_base_urls=settings.codex_base_urls,
+            base_down_seconds=settings.base_down_seconds,
+            egress=Egress(settings.proxies),
         )
         self.upstreams: dict[str, Upstream] = {"codex": codex}
+        #: clients' own accounts (bring-your-own-token mode), None when it is off
+        self.byo = (
+            ByoAccounts(
+                token_url=settings.oauth_token_url,
+                client_id=settings.oauth_client_id,
+                timeout=settings.token_timeout,
+                size=settings.byo_cache_size,
+                opaque_refresh=settings.byo_opaque_refresh,
+            )
+            if settings.byo_tokens
+            else None
+        )
         self.dispatcher = Dispatcher(
             self.pool,
             self.upstreams,
             retry_times=settings.retry_times,
             first_byte_timeout=settings.first_byte_timeout,
             credentials=self.accounts,
+            own=self.byo,
         )
         self._models_fetched = 0.0
         self._models_task: asyncio.Task[None] | None = None
@@ -134,6 +152,8 @@ class Gateway:
         for upstream in self.upstreams.values():
             await upstream.close()
         await self.accounts.close()
+        if self.byo is not None:
+            await self.byo.close()
         await self.state.close()
         if self.store is not None:
             self.store.close()

@@ -9,12 +9,20 @@ from secrets import token_hex
 import orjson
 from aiohttp import web
 
+from gptgate.accounts.model import Account
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import AuthenticationError, PayloadTooLarge
 from gptgate.gateway import Gateway
 from gptgate.types import JSONObject
 
 GATEWAY = web.AppKey("gateway", Gateway)
+#: The client's own account, when it brought its own ChatGPT token (``byo_tokens``).
+BYO_ACCOUNT = web.RequestKey("byo_account", Account)
+ACCOUNT_HEADER = "ChatGPT-Account-ID"
+BYO_ONLY = (
+    "This gateway serves clients with their own ChatGPT account: send its access token or refresh "
+    "token as 'Authorization: Bearer <token>' (optionally '<token>,<account id>')."
+)
 
 
 def gateway_of(request: web.Request) -> Gateway:
@@ -48,15 +56,47 @@ def check_key(request: web.Request, keys: list[str]) -> None:
     presented = client_key(request)
     if not presented:
         raise AuthenticationError("Missing API key: send it as 'Authorization: Bearer <key>'.")
-    candidate = presented.encode()
-    if not any(hmac.compare_digest(candidate, k.encode()) for k in keys):
+    if not is_key(presented, keys):
         raise AuthenticationError("Incorrect API key provided.")
 
 
+def is_key(presented: str, keys: list[str]) -> bool:
+    candidate = presented.encode()
+    return any(hmac.compare_digest(candidate, k.encode()) for k in keys)
+
+
+async def authorize(request: web.Request, gateway: Gateway) -> None:
+    """Admit a request, or raise AuthenticationError.
+
+    Without ``byo_tokens`` this is :func:`check_key`. With it: one of ``api_keys`` is served
+    from the pool; a ChatGPT access or refresh token (``token`` or ``token,account_id``, the
+    ``ChatGPT-Account-ID`` header) is served from its own account, kept in ``request[BYO_ACCOUNT]``;
+    anything else is refused with ``byo_only``, else checked against ``api_keys`` as usual (with
+    none configured, the pool serves it).
+    """
+    keys = gateway.settings.key_values()
+    byo = gateway.byo
+    if byo is None:
+        check_key(request, keys)
+        return
+    presented = client_key(request)
+    if presented and keys and is_key(presented, keys):
+        return  # a configured key: the pool serves it
+    credential = byo.detect(presented, request.headers.get(ACCOUNT_HEADER)) if presented else None
+    if credential is not None:
+        request[BYO_ACCOUNT] = await byo.account(credential)
+    elif gateway.settings.byo_only:
+        raise AuthenticationError(BYO_ONLY, code="missing_chatgpt_token")
+    else:
+        check_key(request, keys)
+
+
 def pin_upstream(request: web.Request, req: CanonicalRequest) -> None:
-    """``/codex/v1/...`` serves from the Codex upstream only (seed-compatible prefixes)."""
+    """``/codex/v1/...`` serves from the Codex upstream only (seed-compatible prefixes); a
+    client that brought its own token is served from its own account."""
     if request.path.startswith("/codex/"):
         req.upstream = "codex"
+    req.byo = request.get(BYO_ACCOUNT)
 
 
 def ignored_header(req: CanonicalRequest) -> dict[str, str]:

@@ -200,6 +200,46 @@ class Settings(BaseSettings):
         20.0, gt=0, description="Seconds to wait for the token endpoint or the session endpoint."
     )
 
+    # -- egress
+    proxies: list[str] = Field(
+        default_factory=list,
+        description="Egress proxies (http://, https://, socks4://, socks4a://, socks5://, socks5h://, "
+        "optionally user:pass@) for accounts without a proxy of their own; each account keeps one, "
+        "chosen by a hash of its id. Empty: such accounts go direct.",
+    )
+    codex_base_urls: list[str] = Field(
+        default_factory=list,
+        description="More Codex base URLs, tried after codex_base_url when a base cannot be reached, "
+        "times out before the first byte or answers 5xx.",
+    )
+    base_down_seconds: float = Field(
+        30.0, gt=0, description="How long a failed base URL is tried only after the healthy ones."
+    )
+
+    # -- bring your own token
+    byo_tokens: bool = Field(
+        False,
+        description="Bring your own token: a client key that is a ChatGPT access token (JWT) or refresh "
+        "token (rt_...), optionally 'token,account_id' or with a ChatGPT-Account-ID header, is served "
+        "from that account instead of the pool. api_keys still use the pool.",
+    )
+    byo_only: bool = Field(
+        False,
+        description="With byo_tokens: refuse (401) a request that brings neither its own token nor one "
+        "of api_keys, instead of serving it from the pool (matters when api_keys is empty).",
+    )
+    byo_opaque_refresh: bool = Field(
+        False,
+        description="With byo_tokens: take any other non-JWT key that is not one of api_keys for a "
+        "refresh token (older logins have opaque ones), not only rt_-prefixed keys.",
+    )
+    byo_cache_size: int = Field(
+        10_000,
+        ge=1,
+        description="Client tokens (and exchanged refresh tokens) remembered in memory, least recently "
+        "used out; a refresh token evicted after its exchange must be replaced by the client.",
+    )
+
     # -- demo
     demo: bool = Field(False, description="Start an embedded simulator and a demo account.")
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gptgate.types import ClientProtocol, JSONObject, UpstreamName
+
+if TYPE_CHECKING:
+    from gptgate.accounts.model import Account
 
 
 @dataclass(slots=True)
@@ -39,6 +43,8 @@ class CanonicalRequest:
     upstream: UpstreamName | None = None
     #: Request fields accepted but not honoured by the upstream (reported to the client).
     ignored: list[str] = field(default_factory=list)
+    #: The client's own account (bring-your-own-token mode): served from it, not from the pool.
+    byo: Account | None = None
 
     @property
     def session_key(self) -> str | None:

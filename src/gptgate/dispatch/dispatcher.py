@@ -6,6 +6,10 @@ a transient one (5xx, network) is retried after a short backoff; a request-scope
 to the client with its own status. To make that decision on failures that the upstream reports
 *inside* a 200 stream (``response.failed`` right after ``response.created``), the preamble events
 (created / in_progress) are held until the first content event. After that, no retries.
+
+A request that carries the client's own account (``request.byo``, bring-your-own-token mode)
+is served from that account alone: no pool lease, no other account; a token the upstream
+refuses (401) is the client's 401, after one re-exchange when it came from a refresh token.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class OpenStream:
         batches: AsyncIterator[list[Event]],
         first: list[Event],
         account: Account,
-        pool: AccountPool,
+        pool: AccountPool | None,
     ) -> None:
         self._stream = stream
         self._batches = batches
@@ -78,7 +82,8 @@ class OpenStream:
         try:
             await self._stream.aclose()
         finally:
-            await self._pool.release(self.account)
+            if self._pool is not None:  # a client's own account holds no lease
+                await self._pool.release(self.account)
 
 
 class Credentials(Protocol):
@@ -110,10 +115,13 @@ class Dispatcher:
         retry_times: int,
         first_byte_timeout: float,
         credentials: Credentials | None = None,
+        own: Credentials | None = None,
     ) -> None:
         self.pool = pool
         self.upstreams = upstreams
         self.credentials: Credentials = credentials or NoCredentials()
+        #: renewal of clients' own accounts (refresh-token exchanges), bring-your-own-token mode
+        self.own: Credentials = own if own is not None else NoCredentials()
         self._retries = retry_times
         self._first_byte_timeout = first_byte_timeout
 
@@ -123,6 +131,8 @@ class Dispatcher:
     async def open(self, request: CanonicalRequest) -> OpenStream:
         """An open stream, or the error the client should get (after bounded retries)."""
         upstream = self.upstream_for(request)
+        if request.byo is not None:
+            return await self._open_own(upstream, request, request.byo)
         key = request.session_key
         tried: set[str] = set()
         for attempt in range(self._retries + 1):
@@ -130,7 +140,7 @@ class Dispatcher:
             account = await self.pool.acquire(key, tried)
             tried.add(account.id)
             try:
-                return await self._on_account(upstream, request, account)
+                return await self._on_account(upstream, request, account, self.credentials, self.pool)
             except errors.AccountError as exc:
                 await self.pool.release(account)
                 await self.pool.penalize(account, exc)
@@ -154,20 +164,42 @@ class Dispatcher:
             code="retries_exhausted",
         )
 
+    async def _open_own(self, upstream: Upstream, request: CanonicalRequest, account: Account) -> OpenStream:
+        """The client's own account: transient failures retried on it, a refused token a 401."""
+        for attempt in range(self._retries + 1):
+            try:
+                return await self._on_account(upstream, request, account, self.own, None)
+            except errors.AccountUnauthorized as exc:
+                raise errors.AuthenticationError(
+                    f"ChatGPT refused the token you sent: {exc.message}", code=exc.code or "invalid_token"
+                ) from None
+            except errors.UpstreamError as exc:
+                if isinstance(exc, errors.AccountError) or not exc.retryable or attempt == self._retries:
+                    raise
+                await asyncio.sleep(_backoff(attempt, exc.retry_after))
+        raise AssertionError("unreachable")  # the last attempt returned or raised
+
     async def _on_account(
-        self, upstream: Upstream, request: CanonicalRequest, account: Account
+        self,
+        upstream: Upstream,
+        request: CanonicalRequest,
+        account: Account,
+        credentials: Credentials,
+        pool: AccountPool | None,
     ) -> OpenStream:
         """One account's attempt; a 401 is answered by one refresh and one more try."""
-        await self.credentials.ensure_fresh(account)
+        await credentials.ensure_fresh(account)
         version = account.token_version
         try:
-            return await self._attempt(upstream, request, account)
+            return await self._attempt(upstream, request, account, pool)
         except errors.AccountError as exc:
-            if not await self.credentials.recover(account, exc, version):
+            if not await credentials.recover(account, exc, version):
                 raise
-        return await self._attempt(upstream, request, account)
+        return await self._attempt(upstream, request, account, pool)
 
-    async def _attempt(self, upstream: Upstream, request: CanonicalRequest, account: Account) -> OpenStream:
+    async def _attempt(
+        self, upstream: Upstream, request: CanonicalRequest, account: Account, pool: AccountPool | None
+    ) -> OpenStream:
         stream = await upstream.open(request, account)
         batches = stream.batches()
         try:
@@ -182,7 +214,7 @@ class Dispatcher:
         if first and first[-1].type == ev.FAILED and not _has_content(first):
             await stream.aclose()
             raise error_of_failed(first[-1].data.get("response") or {})
-        return OpenStream(stream, batches, first, account, self.pool)
+        return OpenStream(stream, batches, first, account, pool)
 
 
 async def _first_content(batches: AsyncIterator[list[Event]]) -> list[Event]:

@@ -3,6 +3,14 @@
 Both stream a response body as chunks in the event loop: no thread per stream. A transport
 response is closed with ``aclose(complete)``; an incomplete one drops its connection so the
 upstream stops generating for a client that left.
+
+Egress proxies: ``post``/``get`` take the proxy URL the request must leave through (None:
+direct, the default session untouched). aiohttp sends HTTP(S) proxies through its per-request
+``proxy=`` on the shared session (connections pooled per proxy) and SOCKS proxies through one
+extra session per distinct proxy URL (an aiohttp-socks ``ProxyConnector``), made on first use,
+kept and closed with the transport; curl_cffi takes ``proxy=`` per request. A failure of the
+proxy itself (unreachable, handshake or credentials refused) is raised as ``ProxyFailed``;
+a target the proxy could not reach is an ordinary connection failure (or the proxy's 5xx).
 """
 
 from __future__ import annotations
@@ -13,6 +21,10 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 import aiohttp
+import aiohttp_socks
+from yarl import URL
+
+from gptgate.upstreams.egress import check_proxy
 
 
 class TransportResponse(Protocol):
@@ -27,11 +39,46 @@ class TransportResponse(Protocol):
 
 
 class Transport(Protocol):
-    async def post(self, url: str, headers: dict[str, str], body: bytes) -> TransportResponse: ...
+    async def post(
+        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None = None
+    ) -> TransportResponse: ...
 
-    async def get(self, url: str, headers: dict[str, str]) -> tuple[int, Mapping[str, str], bytes]: ...
+    async def get(
+        self, url: str, headers: dict[str, str], proxy: str | None = None
+    ) -> tuple[int, Mapping[str, str], bytes]: ...
 
     async def close(self) -> None: ...
+
+
+class ProxyFailed(Exception):
+    """The egress proxy itself failed; ``reason`` is short and never holds the proxy's URL."""
+
+    def __init__(self, proxy: str, reason: str) -> None:
+        super().__init__(reason)
+        self.proxy = proxy
+        self.reason = reason
+
+
+# SOCKS reply codes that speak of the target, not of the proxy (RFC 1928 §6): general failure,
+# network/host unreachable, connection refused, TTL expired.
+_SOCKS_TARGET_CODES = frozenset({1, 3, 4, 5, 6})
+# curl with a proxy: it connects only to the proxy, so "could not connect" is the proxy's.
+_CURL_PROXY_CODES = frozenset({5, 7, 97})  # COULDNT_RESOLVE_PROXY, COULDNT_CONNECT, PROXY
+
+
+def _aiohttp_proxy_failure(proxy: str, exc: BaseException) -> ProxyFailed | None:
+    """A ``ProxyFailed`` when ``exc`` is the proxy's own failure, else None."""
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return ProxyFailed(proxy, "unreachable")
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return ProxyFailed(proxy, "refused the credentials") if exc.status == 407 else None
+    if isinstance(exc, aiohttp_socks.ProxyConnectionError):
+        return ProxyFailed(proxy, "unreachable")
+    if isinstance(exc, aiohttp_socks.ProxyTimeoutError):
+        return ProxyFailed(proxy, "timed out")
+    if isinstance(exc, aiohttp_socks.ProxyError) and exc.error_code not in _SOCKS_TARGET_CODES:
+        return ProxyFailed(proxy, "refused the SOCKS handshake")
+    return None
 
 
 class _AiohttpResponse:
@@ -55,8 +102,12 @@ class _AiohttpResponse:
             self._resp.close()
 
 
+_Route = tuple[aiohttp.ClientSession, URL | None]
+
+
 class AiohttpTransport:
-    """One ``ClientSession`` per process (connection pooling, keep-alive), made in the running loop."""
+    """One ``ClientSession`` per process (connection pooling, keep-alive), made in the running loop;
+    one more per distinct SOCKS proxy."""
 
     def __init__(self, *, connect_timeout: float, idle_timeout: float, limit: int) -> None:
         self._timeout = aiohttp.ClientTimeout(
@@ -64,29 +115,91 @@ class AiohttpTransport:
         )
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
+        self._routes: dict[str, _Route] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=60, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=self._timeout,
-                auto_decompress=True,
-                skip_auto_headers=("User-Agent",),
-            )
+            self._session = self._new_session(connector)
         return self._session
 
-    async def post(self, url: str, headers: dict[str, str], body: bytes) -> TransportResponse:
-        resp = await self._client().post(url, data=body, headers=headers)
+    def _new_session(self, connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout,
+            auto_decompress=True,
+            skip_auto_headers=("User-Agent",),
+        )
+
+    def _route(self, proxy: str) -> _Route:
+        """The session and per-request ``proxy=`` for this proxy URL (made once, then reused)."""
+        route = self._routes.get(proxy)
+        if route is None or route[0].closed:
+            try:
+                check_proxy(proxy)
+            except ValueError as exc:
+                raise ProxyFailed(proxy, "unsupported proxy URL") from exc
+            if proxy.startswith("socks"):
+                route = (self._socks_session(proxy), None)
+            else:
+                route = (self._client(), URL(proxy))
+            self._routes[proxy] = route
+        return route
+
+    def _socks_session(self, proxy: str) -> aiohttp.ClientSession:
+        url = URL(proxy)
+        socks4 = url.scheme.startswith("socks4")
+        kind = aiohttp_socks.ProxyType.SOCKS4 if socks4 else aiohttp_socks.ProxyType.SOCKS5
+        connector = aiohttp_socks.ProxyConnector(
+            proxy_type=kind,
+            host=url.host or "",
+            port=url.port or 1080,
+            username=url.user,
+            password=url.password,
+            rdns=url.scheme in ("socks5h", "socks4a"),
+            limit=self._limit,
+            keepalive_timeout=60,
+        )
+        return self._new_session(connector)
+
+    async def post(
+        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None = None
+    ) -> TransportResponse:
+        if proxy is None:
+            return _AiohttpResponse(await self._client().post(url, data=body, headers=headers))
+        session, via = self._route(proxy)
+        try:
+            resp = await session.post(url, data=body, headers=headers, proxy=via)
+        except Exception as exc:
+            if (failure := _aiohttp_proxy_failure(proxy, exc)) is None:
+                raise
+            raise failure from exc
+        if resp.status == 407:  # a forward (non-CONNECT) proxy answers for itself
+            resp.release()
+            raise ProxyFailed(proxy, "refused the credentials")
         return _AiohttpResponse(resp)
 
-    async def get(self, url: str, headers: dict[str, str]) -> tuple[int, Mapping[str, str], bytes]:
-        async with self._client().get(url, headers=headers) as resp:
-            return resp.status, resp.headers, await resp.read()
+    async def get(
+        self, url: str, headers: dict[str, str], proxy: str | None = None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        session, via = (self._client(), None) if proxy is None else self._route(proxy)
+        try:
+            async with session.get(url, headers=headers, proxy=via) as resp:
+                if resp.status == 407 and proxy is not None:
+                    raise ProxyFailed(proxy, "refused the credentials")
+                return resp.status, resp.headers, await resp.read()
+        except Exception as exc:
+            if proxy is None or (failure := _aiohttp_proxy_failure(proxy, exc)) is None:
+                raise
+            raise failure from exc
 
     async def close(self) -> None:
+        sessions = [s for s, _ in self._routes.values()]
+        self._routes.clear()
         if self._session is not None:
-            await self._session.close()
+            sessions.append(self._session)
+        for session in dict.fromkeys(sessions):
+            await session.close()
 
 
 class _CurlResponse:
@@ -133,14 +246,48 @@ class CurlCffiTransport:
             )
         return self._session
 
-    async def post(self, url: str, headers: dict[str, str], body: bytes) -> TransportResponse:
-        resp = await self._client().request("POST", url, headers=headers, data=body, stream=True)
+    async def post(
+        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None = None
+    ) -> TransportResponse:
+        try:
+            resp = await self._client().request(
+                "POST", url, headers=headers, data=body, stream=True, proxy=proxy
+            )
+        except Exception as exc:
+            if (failure := _curl_proxy_failure(proxy, exc)) is None:
+                raise
+            raise failure from exc
+        if resp.status_code == 407 and proxy is not None:
+            await resp.aclose()
+            raise ProxyFailed(proxy, "refused the credentials")
         return _CurlResponse(resp)
 
-    async def get(self, url: str, headers: dict[str, str]) -> tuple[int, Mapping[str, str], bytes]:
-        resp = await self._client().request("GET", url, headers=headers)
+    async def get(
+        self, url: str, headers: dict[str, str], proxy: str | None = None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        try:
+            resp = await self._client().request("GET", url, headers=headers, proxy=proxy)
+        except Exception as exc:
+            if (failure := _curl_proxy_failure(proxy, exc)) is None:
+                raise
+            raise failure from exc
+        if resp.status_code == 407 and proxy is not None:
+            raise ProxyFailed(proxy, "refused the credentials")
         return int(resp.status_code), {k.lower(): v for k, v in resp.headers.items()}, bytes(resp.content)
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+def _curl_proxy_failure(proxy: str | None, exc: BaseException) -> ProxyFailed | None:
+    if proxy is None:
+        return None
+    try:
+        check_proxy(proxy)
+    except ValueError:
+        return ProxyFailed(proxy, "unsupported proxy URL")
+    code = getattr(exc, "code", None)
+    if code in _CURL_PROXY_CODES or exc.__class__.__name__ == "ProxyError":
+        return ProxyFailed(proxy, "unreachable or refused the connection")
+    return None

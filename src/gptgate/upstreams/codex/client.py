@@ -1,10 +1,17 @@
-"""The Codex upstream: open a turn, stream it as canonical events, list models."""
+"""The Codex upstream: open a turn, stream it as canonical events, list models.
+
+Each request leaves through the account's egress proxy (``Egress``) and goes to the first healthy
+base URL (``BaseURLs``). A base that cannot be reached, sends nothing before the first-byte
+timeout or answers 5xx is marked down and the next base is tried in the same attempt, each base
+once; a 4xx (401, 429, ...) is the request's or the account's and is not failed over. A dead
+proxy is the account's failure (``EgressProxyUnavailable``): no other base is tried.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import orjson
 
@@ -17,7 +24,8 @@ from gptgate.upstreams.codex.decode import CodexStreamDecoder
 from gptgate.upstreams.codex.encode import build_headers, encode_body, user_agent
 from gptgate.upstreams.codex.errors import classify
 from gptgate.upstreams.codex.quota import parse_quota
-from gptgate.upstreams.transport import Transport, TransportResponse
+from gptgate.upstreams.egress import PROXY_COOLDOWN, BaseURLs, Egress, EgressProxyUnavailable, mask
+from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
 
 log = logging.getLogger("gptgate.upstream.codex")
 
@@ -72,10 +80,14 @@ class CodexUpstream:
         originator: str,
         client_version: str,
         first_byte_timeout: float,
+        fallback_base_urls: Sequence[str] = (),
+        base_down_seconds: float = 30.0,
+        egress: Egress | None = None,
     ) -> None:
         self._transport = transport
-        self._base = base_url.rstrip("/")
-        self._url = self._base + "/responses"
+        self._bases = BaseURLs([base_url, *fallback_base_urls], down_for=base_down_seconds)
+        self._urls = tuple(base + "/responses" for base in self._bases.urls)
+        self._egress = egress or Egress()
         self._originator = originator
         self._version = client_version
         self._agent = user_agent(originator, client_version)
@@ -86,21 +98,51 @@ class CodexUpstream:
         headers = build_headers(
             request, account, originator=self._originator, version=self._version, agent=self._agent
         )
+        proxy = self._egress.proxy_for(account)
+        order = self._bases.order()
+        for index in order:
+            try:
+                resp = await self._post(self._urls[index], headers, body, proxy, account)
+            except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
+                if self._failed(index, order, exc.message):
+                    continue
+                raise
+            if resp.status >= 500:
+                if self._failed(index, order, f"HTTP {resp.status}"):
+                    await resp.aclose(False)
+                    continue
+            else:
+                self._bases.up(index)
+            quota = parse_quota(resp.headers)
+            if quota is not None:
+                account.quota = quota
+            if resp.status != 200:
+                data = await resp.read()
+                await resp.aclose(True)
+                raise classify(resp.status, resp.headers, data)
+            return CodexStream(resp)
+        raise AssertionError("unreachable: the last base returns or raises")
+
+    def _failed(self, index: int, order: Sequence[int], why: str) -> bool:
+        """Mark a base down; True when another base is left to try in this attempt."""
+        self._bases.down(index)
+        if index == order[-1]:
+            return False
+        log.warning("codex base %s failed (%s); trying the next", mask(self._bases.urls[index]), why)
+        return True
+
+    async def _post(
+        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None, account: Account
+    ) -> TransportResponse:
         try:
             async with asyncio.timeout(self._first_byte_timeout):
-                resp = await self._transport.post(self._url, headers, body)
+                return await self._transport.post(url, headers, body, proxy)
+        except ProxyFailed as exc:
+            raise _proxy_error(exc, account) from exc
         except TimeoutError as exc:
             raise errors.UpstreamTimeout("the upstream sent no answer in time") from exc
         except Exception as exc:  # aiohttp/curl errors: the upstream is unreachable
             raise errors.UpstreamUnavailable(f"cannot reach the upstream ({exc.__class__.__name__})") from exc
-        quota = parse_quota(resp.headers)
-        if quota is not None:
-            account.quota = quota
-        if resp.status != 200:
-            data = await resp.read()
-            await resp.aclose(True)
-            raise classify(resp.status, resp.headers, data)
-        return CodexStream(resp)
 
     async def list_models(self, account: Account) -> list[JSONObject]:
         headers = {
@@ -112,9 +154,26 @@ class CodexUpstream:
         }
         if account.account_id:
             headers["chatgpt-account-id"] = account.account_id
-        status, resp_headers, body = await self._transport.get(
-            f"{self._base}/models?client_version={self._version}", headers
-        )
+        proxy = self._egress.proxy_for(account)
+        bases = self._bases
+        order = bases.order()
+        for index in order:
+            url = f"{bases.urls[index]}/models?client_version={self._version}"
+            try:
+                status, resp_headers, body = await self._transport.get(url, headers, proxy)
+            except ProxyFailed as exc:
+                raise _proxy_error(exc, account) from exc
+            except Exception:
+                bases.down(index)
+                if index == order[-1]:
+                    raise
+                continue
+            if status < 500:
+                bases.up(index)
+                break
+            bases.down(index)
+            if index == order[-1]:
+                break
         if status != 200:
             raise classify(status, resp_headers, body)
         models = orjson.loads(body).get("models")
@@ -122,3 +181,11 @@ class CodexUpstream:
 
     async def close(self) -> None:
         await self._transport.close()
+
+
+def _proxy_error(exc: ProxyFailed, account: Account) -> EgressProxyUnavailable:
+    """Logged with the proxy (password masked); the client sees no proxy address."""
+    log.warning("egress proxy %s of account %s failed: %s", mask(exc.proxy), account.label(), exc.reason)
+    return EgressProxyUnavailable(
+        f"the account's egress proxy failed: {exc.reason}", retry_after=PROXY_COOLDOWN
+    )
