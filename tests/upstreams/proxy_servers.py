@@ -6,6 +6,7 @@ test can tell which account's request passed) and check credentials when given s
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import contextlib
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-class ProxyServer:
+class ProxyServer(abc.ABC):
     """Base: a loopback listener that tracks its handler tasks so ``close()`` ends them all."""
 
     scheme = ""
@@ -64,8 +65,9 @@ class ProxyServer:
             writer.close()
             self._tasks.discard(task)
 
+    @abc.abstractmethod
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        raise NotImplementedError
+        """Speak the proxy protocol with one client (HTTP or SOCKS5)."""
 
     async def relay(
         self,

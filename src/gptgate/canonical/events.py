@@ -68,6 +68,13 @@ def failure(response_id: str | None, code: str, message: str, *, model: str | No
     return Event(FAILED, {"type": FAILED, "response": response})
 
 
+#: What an encoder reports when the event stream ended with no terminal event (each door
+#: renders it in-band in its own protocol; a non-stream reply folds it into an error status).
+ENDED_EARLY: Final = failure(
+    None, "stream_disconnected", "upstream stream closed before the response completed"
+)
+
+
 def error_of_event(data: JSONObject) -> JSONObject:
     """The error object of an ``error`` event (top-level ``code``/``message`` or nested ``error``)."""
     nested = data.get("error")

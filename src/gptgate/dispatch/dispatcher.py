@@ -73,7 +73,7 @@ class OpenStream:
                 folder.feed(batch)
         finally:
             await self.aclose()
-        return folder.response or {"status": "failed", "error": {"code": "stream_disconnected"}, "output": []}
+        return folder.response or dict(ev.ENDED_EARLY.data["response"])
 
     async def aclose(self) -> None:
         if self._released:

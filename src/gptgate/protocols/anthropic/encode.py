@@ -114,9 +114,7 @@ class AnthropicStreamEncoder:
         if self._finished:
             return b""
         out: list[bytes] = []
-        self._on_failed(
-            {"response": {"error": {"code": "stream_disconnected", "message": "stream ended early"}}}, out
-        )
+        self._on_failed(ev.ENDED_EARLY.data, out)
         return b"".join(out)
 
     # -- blocks

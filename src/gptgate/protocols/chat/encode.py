@@ -73,9 +73,7 @@ class ChatStreamEncoder:
         if self._finished:
             return b""
         out: list[bytes] = []
-        self._on_failed(
-            {"response": {"error": {"code": "stream_disconnected", "message": "stream ended early"}}}, out
-        )
+        self._on_failed(ev.ENDED_EARLY.data, out)
         return b"".join(out)
 
     # -- chunk builders

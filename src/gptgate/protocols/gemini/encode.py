@@ -39,12 +39,6 @@ EMPTY_TEXT: Final = b'{"text":""'
 THOUGHT_END: Final = b',"thought":true}'
 SIGNATURE: Final = b',"thoughtSignature":'
 ARRAY_KEEPALIVE: Final = b"\n"
-DISCONNECTED: Final = {
-    "error": {
-        "code": "stream_disconnected",
-        "message": "upstream stream closed before the response completed",
-    }
-}
 
 
 class GeminiStreamEncoder:
@@ -105,7 +99,7 @@ class GeminiStreamEncoder:
         if self._finished:
             return b""
         out: list[bytes] = []
-        self._on_failed({"response": DISCONNECTED}, out)
+        self._on_failed(ev.ENDED_EARLY.data, out)
         return self._frame(out)
 
     def _frame(self, out: list[bytes]) -> bytes:
