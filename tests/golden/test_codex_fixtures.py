@@ -7,24 +7,14 @@ diff: a change there is a change of what clients receive.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
-import aiohttp
 import orjson
 import pytest
 
-from tests.support import fixture_path, replay, start_gateway, start_raw_upstream
+from tests.golden.support import SSE_FIXTURES, check_golden, exchange
+from tests.support import fixture_path
 
-EXPECTED = Path(__file__).parent / "expected"
-SSE_FIXTURES = [
-    "text.constructed.sse",
-    "reasoning-text.constructed.sse",
-    "function-call.constructed.sse",
-    "response-failed.real-payload.sse",
-    "stream-cut-no-terminal.constructed.sse",
-]
 CHAT = {"model": "gpt-5.5", "messages": [{"role": "user", "content": "hi"}]}
 RESPONSES = {"model": "gpt-5.5", "input": "hi"}
 
@@ -35,29 +25,10 @@ def normalise(body: bytes) -> str:
     return re.sub(r'"created":\d+', '"created":0', text)
 
 
-def check_golden(name: str, actual: str) -> None:
-    path = EXPECTED / name
-    if os.environ.get("GPTGATE_REGEN_GOLDEN"):
-        path.write_text(actual)
-    assert path.exists(), f"no golden file {path}; run with GPTGATE_REGEN_GOLDEN=1 and review it"
-    assert actual == path.read_text()
-
-
-async def _exchange(fixture: str, path: str, payload: dict[str, object]) -> tuple[int, dict[str, str], bytes]:
-    upstream = await start_raw_upstream(replay(fixture_path("codex", fixture).read_bytes()))
-    gateway = await start_gateway(upstream.base_url)
-    try:
-        async with aiohttp.ClientSession() as http, http.post(gateway.base_url + path, json=payload) as resp:
-            return resp.status, dict(resp.headers), await resp.read()
-    finally:
-        await gateway.close()
-        await upstream.close()
-
-
 @pytest.mark.parametrize("fixture", SSE_FIXTURES)
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
 async def test_chat_golden(fixture: str, stream: bool) -> None:
-    status, headers, body = await _exchange(fixture, "/v1/chat/completions", {**CHAT, "stream": stream})
+    status, headers, body = await exchange(fixture, "/v1/chat/completions", {**CHAT, "stream": stream})
     golden = f"{fixture.split('.')[0]}.chat.{'stream' if stream else 'json'}.txt"
     check_golden(golden, f"HTTP {status} {headers['Content-Type'].split(';')[0]}\n{normalise(body)}")
 
@@ -65,7 +36,7 @@ async def test_chat_golden(fixture: str, stream: bool) -> None:
 @pytest.mark.parametrize("fixture", SSE_FIXTURES)
 async def test_responses_stream_is_byte_faithful(fixture: str) -> None:
     raw = fixture_path("codex", fixture).read_bytes()
-    status, _, body = await _exchange(fixture, "/v1/responses", {**RESPONSES, "stream": True})
+    status, _, body = await exchange(fixture, "/v1/responses", {**RESPONSES, "stream": True})
     if fixture.startswith("response-failed") and status != 200:
         # a failure before any content is answered with a status, not a stream (see the error tests)
         assert status == 400
@@ -85,6 +56,6 @@ async def test_responses_stream_is_byte_faithful(fixture: str) -> None:
 
 @pytest.mark.parametrize("fixture", SSE_FIXTURES)
 async def test_responses_json_golden(fixture: str) -> None:
-    status, headers, body = await _exchange(fixture, "/v1/responses", RESPONSES)
+    status, headers, body = await exchange(fixture, "/v1/responses", RESPONSES)
     golden = f"{fixture.split('.')[0]}.responses.json.txt"
     check_golden(golden, f"HTTP {status} {headers['Content-Type'].split(';')[0]}\n{body.decode()}")
