@@ -17,15 +17,15 @@ from gptgate.settings import Settings
 from gptgate.simulator.tokens import make_access_token
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+#: copies of the wire samples in ../shared/fixtures (the repository stands alone)
+FIXTURES = ROOT / "tests" / "fixtures"
 ACCOUNT_ID = "acct-test-0001"
 
 
 def fixture_path(*parts: str) -> Path:
     path = FIXTURES.joinpath(*parts)
     if not path.exists():
-        raise FileNotFoundError(f"shared fixture missing: {path} (is ../shared beside the repo?)")
+        raise FileNotFoundError(f"fixture missing: {path}")
     return path
 
 

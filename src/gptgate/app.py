@@ -7,14 +7,17 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gptgate.errors import AuthenticationError, GatewayError, NotFoundError, RequestError
+from gptgate.dispatch.context import CallContext
+from gptgate.errors import GatewayError, NotFoundError, RequestError
 from gptgate.gateway import Gateway
-from gptgate.http import GATEWAY, authorize
-from gptgate.protocols.registry import error_response, routes
+from gptgate.http import CALL, GATEWAY, authorize, new_call
+from gptgate.protocols.registry import door_of, error_response, routes
 
 log = logging.getLogger("gptgate.app")
 
 OPEN_PATHS = frozenset({"/", "/health"})
+#: paths with their own authentication (the admin console and API): no client key there
+OWN_AUTH_PREFIXES = ("/admin",)
 
 
 def _error_for(exc: web.HTTPException) -> GatewayError:
@@ -35,25 +38,42 @@ def _error_for(exc: web.HTTPException) -> GatewayError:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Client auth (an API key, or the client's own ChatGPT token), then the handler; anything
-    escaping becomes an error envelope, never a traceback."""
+    """The call's context, client auth (an API key, or the client's own ChatGPT token), then the
+    handler; anything escaping becomes an error envelope, never a traceback. A model turn's call
+    is closed here, once its answer is complete, so usage, limits and metrics see every call."""
+    gateway = request.app[GATEWAY]
+    call = request[CALL] = new_call(request)
+    door = door_of(request)
+    if door is not None:
+        call.door = door
+    response: web.StreamResponse | None = None
     try:
-        if request.path not in OPEN_PATHS:
-            await authorize(request, request.app[GATEWAY])
+        response = await _serve(request, handler, gateway, call)
+        return response
+    finally:
+        if door is not None:
+            call.status = response.status if response is not None else 499  # cancelled: client left
+            await gateway.observers.call_closed(call)
+
+
+async def _serve(
+    request: web.Request, handler: Handler, gateway: Gateway, call: CallContext
+) -> web.StreamResponse:
+    try:
+        path = request.path
+        if path not in OPEN_PATHS and not path.startswith(OWN_AUTH_PREFIXES):
+            await authorize(request, gateway, call)
         return await handler(request)
-    except AuthenticationError as exc:
-        return error_response(request, exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(request, _error_for(exc))
+        call.error = _error_for(exc)
     except GatewayError as exc:
-        return error_response(request, exc)
+        call.error = exc
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(
-            request, GatewayError("The gateway failed to handle this request; see its log.")
-        )
+        call.error = GatewayError("The gateway failed to handle this request; see its log.")
+    return error_response(request, call.error)
 
 
 async def health(request: web.Request) -> web.Response:

@@ -8,6 +8,8 @@
     │   ├── PayloadTooLarge           body over the limit (413)
     │   └── ModelNotFound             no such model (404)
     ├── AuthenticationError           missing or wrong gateway API key (401)
+    ├── PermissionDenied              the client key may not do this (model, upstream, effort) (403)
+    ├── KeyLimitExceeded              a client key's own limit: rpm, tpm, concurrency, budget (429)
     ├── NotFoundError                 no such route/object (404)
     └── UpstreamError                 the upstream refused or failed
         ├── AccountError              credential-scoped: try another account
@@ -83,6 +85,20 @@ class AuthenticationError(GatewayError):
     status = 401
     type = "authentication_error"
     code = "invalid_api_key"
+
+
+class PermissionDenied(GatewayError):
+    status = 403
+    type = "permission_error"
+    code = "permission_denied"
+
+
+class KeyLimitExceeded(GatewayError):
+    """A client key over one of its own limits (never the pool's: that is ``PoolExhausted``)."""
+
+    status = 429
+    type = "rate_limit_exceeded"
+    code = "rate_limit_exceeded"
 
 
 class NotFoundError(GatewayError):

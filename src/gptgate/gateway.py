@@ -11,6 +11,7 @@ from gptgate.accounts.manager import AccountManager
 from gptgate.accounts.model import Account, Quota
 from gptgate.accounts.pool import AccountPool
 from gptgate.accounts.refresh import Refresher
+from gptgate.dispatch.context import Observers
 from gptgate.dispatch.dispatcher import Dispatcher
 from gptgate.dispatch.models import ModelCatalog
 from gptgate.settings import Settings
@@ -107,6 +108,8 @@ class Gateway:
             if settings.byo_tokens
             else None
         )
+        #: limits, usage and metrics: they admit and record every model call
+        self.observers = Observers()
         self.dispatcher = Dispatcher(
             self.pool,
             self.upstreams,
@@ -114,6 +117,7 @@ class Gateway:
             first_byte_timeout=settings.first_byte_timeout,
             credentials=self.accounts,
             own=self.byo,
+            observers=self.observers,
         )
         self._models_fetched = 0.0
         self._models_task: asyncio.Task[None] | None = None

@@ -9,15 +9,17 @@ from secrets import token_hex
 import orjson
 from aiohttp import web
 
-from gptgate.accounts.model import Account
 from gptgate.canonical.request import CanonicalRequest
+from gptgate.dispatch.context import CallContext
 from gptgate.errors import AuthenticationError, PayloadTooLarge
 from gptgate.gateway import Gateway
-from gptgate.types import JSONObject
+from gptgate.types import JSONObject, UpstreamName
 
 GATEWAY = web.AppKey("gateway", Gateway)
-#: The client's own account, when it brought its own ChatGPT token (``byo_tokens``).
-BYO_ACCOUNT = web.RequestKey("byo_account", Account)
+#: The per-call context (client key, door, pinned upstream, ...), made by the middleware.
+CALL = web.RequestKey("call", CallContext)
+#: Path prefixes that pin an upstream (seed-compatible: ``/codex/v1/...``).
+PINNED_PREFIXES: dict[str, UpstreamName] = {"/codex/": "codex"}
 ACCOUNT_HEADER = "ChatGPT-Account-ID"
 BYO_ONLY = (
     "This gateway serves clients with their own ChatGPT account: send its access token or refresh "
@@ -27,6 +29,24 @@ BYO_ONLY = (
 
 def gateway_of(request: web.Request) -> Gateway:
     return request.app[GATEWAY]
+
+
+def call_of(request: web.Request) -> CallContext:
+    """The request's call context (made by the middleware; a bare one outside it, in tests)."""
+    call = request.get(CALL)
+    if call is None:
+        call = request[CALL] = new_call(request)
+    return call
+
+
+def new_call(request: web.Request) -> CallContext:
+    call = CallContext(request_id="req_" + token_hex(12))
+    path = request.path
+    for prefix, upstream in PINNED_PREFIXES.items():
+        if path.startswith(prefix):
+            call.upstream = upstream
+            break
+    return call
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -65,12 +85,12 @@ def is_key(presented: str, keys: list[str]) -> bool:
     return any(hmac.compare_digest(candidate, k.encode()) for k in keys)
 
 
-async def authorize(request: web.Request, gateway: Gateway) -> None:
+async def authorize(request: web.Request, gateway: Gateway, call: CallContext) -> None:
     """Admit a request, or raise AuthenticationError.
 
     Without ``byo_tokens`` this is :func:`check_key`. With it: one of ``api_keys`` is served
     from the pool; a ChatGPT access or refresh token (``token`` or ``token,account_id``, the
-    ``ChatGPT-Account-ID`` header) is served from its own account, kept in ``request[BYO_ACCOUNT]``;
+    ``ChatGPT-Account-ID`` header) is served from its own account, kept in ``call.byo``;
     anything else is refused with ``byo_only``, else checked against ``api_keys`` as usual (with
     none configured, the pool serves it).
     """
@@ -84,19 +104,11 @@ async def authorize(request: web.Request, gateway: Gateway) -> None:
         return  # a configured key: the pool serves it
     credential = byo.detect(presented, request.headers.get(ACCOUNT_HEADER)) if presented else None
     if credential is not None:
-        request[BYO_ACCOUNT] = await byo.account(credential)
+        call.byo = await byo.account(credential)
     elif gateway.settings.byo_only:
         raise AuthenticationError(BYO_ONLY, code="missing_chatgpt_token")
     else:
         check_key(request, keys)
-
-
-def pin_upstream(request: web.Request, req: CanonicalRequest) -> None:
-    """``/codex/v1/...`` serves from the Codex upstream only (seed-compatible prefixes); a
-    client that brought its own token is served from its own account."""
-    if request.path.startswith("/codex/"):
-        req.upstream = "codex"
-    req.byo = request.get(BYO_ACCOUNT)
 
 
 def ignored_header(req: CanonicalRequest) -> dict[str, str]:

@@ -9,7 +9,7 @@ import orjson
 
 from gptgate.simulator.tokens import make_access_token
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 ACCOUNT = "11111111-2222-3333-4444-555555555555"
 TURN_PATH = "/backend-api/codex/responses"
 

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from gptgate.types import ClientProtocol, JSONObject, UpstreamName
-
-if TYPE_CHECKING:
-    from gptgate.accounts.model import Account
+from gptgate.types import ClientProtocol, JSONObject
 
 
 @dataclass(slots=True)
@@ -39,12 +35,8 @@ class CanonicalRequest:
     forward_headers: dict[str, str] = field(default_factory=dict)
     #: The model name the client asked for (before aliasing), echoed back to it.
     requested_model: str = ""
-    #: A path prefix such as ``/codex/v1`` pins the upstream.
-    upstream: UpstreamName | None = None
     #: Request fields accepted but not honoured by the upstream (reported to the client).
     ignored: list[str] = field(default_factory=list)
-    #: The client's own account (bring-your-own-token mode): served from it, not from the pool.
-    byo: Account | None = None
 
     @property
     def session_key(self) -> str | None:

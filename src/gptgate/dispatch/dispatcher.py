@@ -7,7 +7,7 @@ to the client with its own status. To make that decision on failures that the up
 *inside* a 200 stream (``response.failed`` right after ``response.created``), the preamble events
 (created / in_progress) are held until the first content event. After that, no retries.
 
-A request that carries the client's own account (``request.byo``, bring-your-own-token mode)
+A call that carries the client's own account (``call.byo``, bring-your-own-token mode)
 is served from that account alone: no pool lease, no other account; a token the upstream
 refuses (401) is the client's 401, after one re-exchange when it came from a refresh token.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -28,6 +29,7 @@ from gptgate.canonical.events import Event
 from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.fold import Folder
 from gptgate.canonical.request import CanonicalRequest
+from gptgate.dispatch.context import CallContext, Observers
 from gptgate.types import JSONObject
 from gptgate.upstreams.base import Upstream, UpstreamStream
 
@@ -39,7 +41,7 @@ PREAMBLE = frozenset({ev.CREATED, ev.IN_PROGRESS, ev.QUEUED})
 class OpenStream:
     """An upstream answer that has passed the first-byte checks: ``first`` then the rest."""
 
-    __slots__ = ("_batches", "_pool", "_released", "_stream", "account", "first")
+    __slots__ = ("_batches", "_pool", "_released", "_stream", "account", "call", "first")
 
     def __init__(
         self,
@@ -48,6 +50,7 @@ class OpenStream:
         first: list[Event],
         account: Account,
         pool: AccountPool | None,
+        call: CallContext,
     ) -> None:
         self._stream = stream
         self._batches = batches
@@ -55,14 +58,21 @@ class OpenStream:
         self.account = account
         self._pool = pool
         self._released = False
+        self.call = call
 
     async def __aiter__(self) -> AsyncIterator[list[Event]]:
         first, self.first = self.first, []  # not kept for the stream's lifetime
+        terminal = ev.TERMINAL
         if first:
             yield first
-        if first and first[-1].type in ev.TERMINAL:
-            return
+            if first[-1].type in terminal:
+                self.call.terminal = first[-1].data
+                return
         async for batch in self._batches:
+            # one look per batch (one upstream read), never per event: the terminal event
+            # ends a batch, and it carries the usage the call is accounted by
+            if batch and batch[-1].type in terminal:
+                self.call.terminal = batch[-1].data
             yield batch
 
     async def fold(self) -> JSONObject:
@@ -116,8 +126,11 @@ class Dispatcher:
         first_byte_timeout: float,
         credentials: Credentials | None = None,
         own: Credentials | None = None,
+        observers: Observers | None = None,
     ) -> None:
         self.pool = pool
+        #: limits admit calls here; usage and metrics read them when they close
+        self.observers = observers if observers is not None else Observers()
         self.upstreams = upstreams
         self.credentials: Credentials = credentials or NoCredentials()
         #: renewal of clients' own accounts (refresh-token exchanges), bring-your-own-token mode
@@ -125,22 +138,26 @@ class Dispatcher:
         self._retries = retry_times
         self._first_byte_timeout = first_byte_timeout
 
-    def upstream_for(self, request: CanonicalRequest) -> Upstream:
-        return self.upstreams[request.upstream or "codex"]
+    def upstream_for(self, request: CanonicalRequest, call: CallContext) -> Upstream:
+        return self.upstreams[call.upstream or "codex"]
 
-    async def open(self, request: CanonicalRequest) -> OpenStream:
+    async def open(self, request: CanonicalRequest, call: CallContext) -> OpenStream:
         """An open stream, or the error the client should get (after bounded retries)."""
-        upstream = self.upstream_for(request)
-        if request.byo is not None:
-            return await self._open_own(upstream, request, request.byo)
-        key = request.session_key
+        call.door = request.origin
+        call.model = request.model
+        call.session = call.session or request.session_key
+        await self.observers.admit(call, request)
+        upstream = self.upstream_for(request, call)
+        if call.byo is not None:
+            return await self._open_own(upstream, request, call, call.byo)
+        key = call.session
         tried: set[str] = set()
         for attempt in range(self._retries + 1):
             # PoolExhausted when every account is cooling, NoUsableAccount when none can serve
             account = await self.pool.acquire(key, tried)
             tried.add(account.id)
             try:
-                return await self._on_account(upstream, request, account, self.credentials, self.pool)
+                return await self._on_account(upstream, request, call, account, self.credentials, self.pool)
             except errors.AccountError as exc:
                 await self.pool.release(account)
                 await self.pool.penalize(account, exc)
@@ -164,11 +181,13 @@ class Dispatcher:
             code="retries_exhausted",
         )
 
-    async def _open_own(self, upstream: Upstream, request: CanonicalRequest, account: Account) -> OpenStream:
+    async def _open_own(
+        self, upstream: Upstream, request: CanonicalRequest, call: CallContext, account: Account
+    ) -> OpenStream:
         """The client's own account: transient failures retried on it, a refused token a 401."""
         for attempt in range(self._retries + 1):
             try:
-                return await self._on_account(upstream, request, account, self.own, None)
+                return await self._on_account(upstream, request, call, account, self.own, None)
             except errors.AccountUnauthorized as exc:
                 raise errors.AuthenticationError(
                     f"ChatGPT refused the token you sent: {exc.message}", code=exc.code or "invalid_token"
@@ -183,22 +202,29 @@ class Dispatcher:
         self,
         upstream: Upstream,
         request: CanonicalRequest,
+        call: CallContext,
         account: Account,
         credentials: Credentials,
         pool: AccountPool | None,
     ) -> OpenStream:
         """One account's attempt; a 401 is answered by one refresh and one more try."""
+        call.account = account
         await credentials.ensure_fresh(account)
         version = account.token_version
         try:
-            return await self._attempt(upstream, request, account, pool)
+            return await self._attempt(upstream, request, call, account, pool)
         except errors.AccountError as exc:
             if not await credentials.recover(account, exc, version):
                 raise
-        return await self._attempt(upstream, request, account, pool)
+        return await self._attempt(upstream, request, call, account, pool)
 
     async def _attempt(
-        self, upstream: Upstream, request: CanonicalRequest, account: Account, pool: AccountPool | None
+        self,
+        upstream: Upstream,
+        request: CanonicalRequest,
+        call: CallContext,
+        account: Account,
+        pool: AccountPool | None,
     ) -> OpenStream:
         stream = await upstream.open(request, account)
         batches = stream.batches()
@@ -214,7 +240,8 @@ class Dispatcher:
         if first and first[-1].type == ev.FAILED and not _has_content(first):
             await stream.aclose()
             raise error_of_failed(first[-1].data.get("response") or {})
-        return OpenStream(stream, batches, first, account, pool)
+        call.first_event_at = time.monotonic()
+        return OpenStream(stream, batches, first, account, pool, call)
 
 
 async def _first_content(batches: AsyncIterator[list[Event]]) -> list[Event]:

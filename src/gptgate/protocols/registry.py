@@ -25,6 +25,7 @@ from gptgate.protocols.gemini import errors as gemini_errors
 from gptgate.protocols.gemini import models as gemini_models
 from gptgate.protocols.gemini.routes import model_action
 from gptgate.protocols.responses.routes import responses
+from gptgate.types import ClientProtocol
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Family = Literal["openai", "anthropic", "gemini"]
@@ -55,6 +56,9 @@ class Route:
     path: str
     handler: Handler
     family: Family | None  # None: decided per request from its headers
+    #: the front door of a model turn (usage, limits and metrics count these calls); None for
+    #: routes that reach no upstream (model lists, token counts)
+    door: ClientProtocol | None = None
 
 
 def family_of(request: web.Request) -> Family:
@@ -75,6 +79,14 @@ def family_of(request: web.Request) -> Family:
     return "openai"
 
 
+def door_of(request: web.Request) -> ClientProtocol | None:
+    """The front door of a model-turn route (None for routes that reach no upstream)."""
+    door = _DOOR_BY_ROUTE.get((request.method, _template(request) or ""))
+    if door == "gemini" and request.match_info.get("target", "").endswith(":countTokens"):
+        return None
+    return door
+
+
 def error_response(request: web.Request, error: GatewayError) -> web.Response:
     return ERROR_RESPONSES[family_of(request)](error)
 
@@ -91,16 +103,16 @@ def routes() -> list[Route]:
     table: list[Route] = []
     for prefix in OPENAI_PREFIXES:
         table += [
-            Route("POST", prefix + "/chat/completions", chat_completions, "openai"),
-            Route("POST", prefix + "/responses", responses, "openai"),
+            Route("POST", prefix + "/chat/completions", chat_completions, "openai", "chat"),
+            Route("POST", prefix + "/responses", responses, "openai", "responses"),
             Route("GET", prefix + "/models", models_list, None),
             Route("GET", prefix + "/models/{model}", models_get, None),
-            Route("POST", prefix + "/messages", messages, "anthropic"),
+            Route("POST", prefix + "/messages", messages, "anthropic", "anthropic"),
             Route("POST", prefix + "/messages/count_tokens", count_tokens, "anthropic"),
         ]
     for prefix in GEMINI_PREFIXES:
         # ``{target}`` is ``model:method``; ``GET /v1/models`` is shared and routed by headers.
-        table.append(Route("POST", prefix + "/models/{target}", model_action, "gemini"))
+        table.append(Route("POST", prefix + "/models/{target}", model_action, "gemini", "gemini"))
         if prefix not in OPENAI_PREFIXES:
             table += [
                 Route("GET", prefix + "/models", gemini_models.list_models, "gemini"),
@@ -116,4 +128,7 @@ def _template(request: web.Request) -> str | None:
 
 _FAMILY_BY_ROUTE: dict[tuple[str, str], Family] = {
     (r.method, r.path): r.family for r in routes() if r.family is not None
+}
+_DOOR_BY_ROUTE: dict[tuple[str, str], ClientProtocol] = {
+    (r.method, r.path): r.door for r in routes() if r.door is not None
 }

@@ -7,11 +7,9 @@ from aiohttp import web
 from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.tokens import count_request
 from gptgate.dispatch.prepare import prepare
-from gptgate.errors import GatewayError
-from gptgate.http import gateway_of, ignored_header, json_response, new_id, pin_upstream, read_body
+from gptgate.http import call_of, gateway_of, ignored_header, json_response, new_id, read_body
 from gptgate.protocols.anthropic.decode import decode
 from gptgate.protocols.anthropic.encode import AnthropicStreamEncoder
-from gptgate.protocols.anthropic.errors import error_response
 from gptgate.protocols.anthropic.response import message
 from gptgate.protocols.fields import parse_object
 from gptgate.streaming.relay import relay
@@ -20,20 +18,16 @@ from gptgate.streaming.relay import relay
 async def messages(request: web.Request) -> web.StreamResponse:
     gw = gateway_of(request)
     settings = gw.settings
-    try:
-        decoded = decode(parse_object(await read_body(request)), request.headers)
-        req = decoded.req
-        pin_upstream(request, req)
-        shown = decoded.thinking == "shown" and settings.reasoning_summary != "none"
-        prepare(
-            req,
-            gw.catalog,
-            default_effort=settings.default_effort,
-            summary=settings.reasoning_summary if shown else None,
-        )
-        stream = await gw.dispatcher.open(req)
-    except GatewayError as exc:
-        return error_response(exc)
+    decoded = decode(parse_object(await read_body(request)), request.headers)
+    req = decoded.req
+    shown = decoded.thinking == "shown" and settings.reasoning_summary != "none"
+    prepare(
+        req,
+        gw.catalog,
+        default_effort=settings.default_effort,
+        summary=settings.reasoning_summary if shown else None,
+    )
+    stream = await gw.dispatcher.open(req, call_of(request))
     message_id, _ = new_id("msg_")
     request_id = "req_" + message_id[4:]
     headers = {**ignored_header(req), "request-id": request_id}
@@ -48,7 +42,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return await relay(request, stream, encoder, keepalive=settings.keepalive_seconds, headers=headers)
     response = await stream.fold()
     if response.get("status") == "failed":
-        return error_response(error_of_failed(response))
+        raise error_of_failed(response)
     reply = message(
         response,
         message_id=message_id,
@@ -62,9 +56,6 @@ async def messages(request: web.Request) -> web.StreamResponse:
 async def count_tokens(request: web.Request) -> web.Response:
     """Counted locally in the upstream's encoding; the model must be one this gateway serves."""
     gw = gateway_of(request)
-    try:
-        decoded = decode(parse_object(await read_body(request)), request.headers, count_only=True)
-        gw.catalog.resolve(decoded.req.model)
-    except GatewayError as exc:
-        return error_response(exc)
+    decoded = decode(parse_object(await read_body(request)), request.headers, count_only=True)
+    gw.catalog.resolve(decoded.req.model)
     return json_response({"input_tokens": count_request(decoded.req)})

@@ -6,28 +6,22 @@ from aiohttp import web
 
 from gptgate.canonical.failures import error_of_failed
 from gptgate.dispatch.prepare import prepare
-from gptgate.errors import GatewayError
-from gptgate.http import gateway_of, ignored_header, json_response, new_id, pin_upstream, read_body
+from gptgate.http import call_of, gateway_of, ignored_header, json_response, new_id, read_body
 from gptgate.protocols.chat.decode import decode, include_usage
 from gptgate.protocols.chat.encode import ChatStreamEncoder
 from gptgate.protocols.chat.response import completion
 from gptgate.protocols.fields import parse_object
-from gptgate.protocols.openai_errors import error_response
 from gptgate.streaming.relay import relay
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     gw = gateway_of(request)
     settings = gw.settings
-    try:
-        body = parse_object(await read_body(request))
-        req = decode(body)
-        pin_upstream(request, req)
-        summary = None if settings.reasoning_output == "none" else settings.reasoning_summary
-        prepare(req, gw.catalog, default_effort=settings.default_effort, summary=summary)
-        stream = await gw.dispatcher.open(req)
-    except GatewayError as exc:
-        return error_response(exc)
+    body = parse_object(await read_body(request))
+    req = decode(body)
+    summary = None if settings.reasoning_output == "none" else settings.reasoning_summary
+    prepare(req, gw.catalog, default_effort=settings.default_effort, summary=summary)
+    stream = await gw.dispatcher.open(req, call_of(request))
     chunk_id, created = new_id("chatcmpl-")
     headers = ignored_header(req)
     if req.stream:
@@ -41,7 +35,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return await relay(request, stream, encoder, keepalive=settings.keepalive_seconds, headers=headers)
     response = await stream.fold()
     if response.get("status") == "failed":
-        return error_response(error_of_failed(response))
+        raise error_of_failed(response)
     reply = completion(
         response,
         completion_id=chunk_id,

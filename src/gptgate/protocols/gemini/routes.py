@@ -11,13 +11,12 @@ from aiohttp import web
 from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.tokens import count_request
 from gptgate.dispatch.prepare import prepare
-from gptgate.errors import GatewayError, NotFoundError, RequestError
+from gptgate.errors import NotFoundError, RequestError
 from gptgate.gateway import Gateway
-from gptgate.http import gateway_of, ignored_header, json_response, new_id, pin_upstream, read_body
+from gptgate.http import call_of, gateway_of, ignored_header, json_response, new_id, read_body
 from gptgate.protocols.fields import parse_object
 from gptgate.protocols.gemini.decode import Decoded, decode, decode_count
 from gptgate.protocols.gemini.encode import GeminiStreamEncoder
-from gptgate.protocols.gemini.errors import error_response
 from gptgate.protocols.gemini.response import generate_content_response
 from gptgate.streaming.relay import relay
 
@@ -31,11 +30,9 @@ async def model_action(request: web.Request) -> web.StreamResponse:
     handler = METHODS.get(method) if colon and model else None
     if handler is None:
         name = method if colon else request.match_info["target"]
-        return error_response(
-            NotFoundError(
-                f"Method '{name}' is not found for models; supported: {', '.join(METHODS)}.",
-                code="method_not_found",
-            )
+        raise NotFoundError(
+            f"Method '{name}' is not found for models; supported: {', '.join(METHODS)}.",
+            code="method_not_found",
         )
     return await handler(request, model.removeprefix("models/"))
 
@@ -50,26 +47,19 @@ async def stream_generate_content(request: web.Request, model: str) -> web.Strea
 
 async def count_tokens(request: web.Request, model: str) -> web.StreamResponse:
     gw = gateway_of(request)
-    try:
-        gw.catalog.resolve(model)
-        req = decode_count(parse_object(await read_body(request)), model)
-    except GatewayError as exc:
-        return error_response(exc)
+    gw.catalog.resolve(model)
+    req = decode_count(parse_object(await read_body(request)), model)
     return json_response({"totalTokens": count_request(req)})
 
 
 async def _generate(request: web.Request, model: str, *, stream: bool) -> web.StreamResponse:
     gw = gateway_of(request)
-    try:
-        sse = _sse(request) if stream else False
-        decoded = decode(parse_object(await read_body(request)), model)
-        req = decoded.request
-        req.stream = stream
-        pin_upstream(request, req)
-        prepare(req, gw.catalog, default_effort=gw.settings.default_effort, summary=_summary(gw, decoded))
-        upstream = await gw.dispatcher.open(req)
-    except GatewayError as exc:
-        return error_response(exc)
+    sse = _sse(request) if stream else False
+    decoded = decode(parse_object(await read_body(request)), model)
+    req = decoded.request
+    req.stream = stream
+    prepare(req, gw.catalog, default_effort=gw.settings.default_effort, summary=_summary(gw, decoded))
+    upstream = await gw.dispatcher.open(req, call_of(request))
     response_id, _ = new_id("")
     headers = ignored_header(req)
     model_version = req.requested_model
@@ -88,7 +78,7 @@ async def _generate(request: web.Request, model: str, *, stream: bool) -> web.St
         )
     response = await upstream.fold()
     if response.get("status") == "failed":
-        return error_response(error_of_failed(response))
+        raise error_of_failed(response)
     reply = generate_content_response(
         response,
         response_id=response_id,
