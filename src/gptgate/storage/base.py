@@ -144,4 +144,9 @@ class Store(Protocol):
 
     def remove(self, id: str) -> None: ...
 
+    def version(self) -> int:
+        """A counter that every committed change to accounts (tokens, status, proxy, added,
+        removed) or client keys increases: a worker that sees it move reloads. Quota snapshots
+        and ``touch`` do not count."""
+
     def close(self) -> None: ...

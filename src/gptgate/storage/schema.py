@@ -39,3 +39,53 @@ accounts = sa.Table(
     sa.Column("updated_at", sa.Double, nullable=False),
     sa.Column("last_used_at", sa.Double),
 )
+
+#: One row per counter: ``store`` goes up by one with every committed change to accounts or
+#: client keys, so running workers notice a change made anywhere with one cheap read.
+changes = sa.Table(
+    "store_changes",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+#: Client API keys: only the SHA-256 of the secret is kept (``secret_hash``); ``prefix`` is the
+#: display form (``gg-`` and a few characters), ``id`` the short non-secret handle.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("prefix", sa.String(32), nullable=False),
+    sa.Column("secret_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("limits", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+    sa.Column("expires_at", sa.Double),
+    sa.Column("revoked_at", sa.Double),
+    sa.Column("last_used_at", sa.Double),
+)
+
+#: One row per model call (usage accounting), written in batches off the hot path.
+usage = sa.Table(
+    "usage",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.Double, nullable=False, index=True),
+    sa.Column("request_id", sa.String(40), nullable=False),
+    sa.Column("key_id", sa.String(32), index=True),
+    sa.Column("account_id", sa.String(32), index=True),
+    sa.Column("upstream", sa.String(32)),
+    sa.Column("door", sa.String(32), nullable=False),
+    sa.Column("model", sa.String(120)),
+    sa.Column("session", sa.String(32)),
+    sa.Column("input_tokens", sa.Integer, nullable=False),
+    sa.Column("cached_tokens", sa.Integer, nullable=False),
+    sa.Column("output_tokens", sa.Integer, nullable=False),
+    sa.Column("reasoning_tokens", sa.Integer, nullable=False),
+    sa.Column("ttft_ms", sa.Integer),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("error_class", sa.String(64)),
+)

@@ -17,7 +17,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from gptgate.storage import postgres, sqlite
+from gptgate.storage import changes, postgres, sqlite
 from gptgate.storage.base import (
     STATUSES,
     TOKEN_FIELDS,
@@ -101,11 +101,15 @@ class SqlStore:
             raise AccountNotFound(id_)
         return self._record(row)
 
-    def _update(self, id_: str, values: dict[str, Any], *, durable: bool = True) -> AccountRecord:
+    def _update(
+        self, id_: str, values: dict[str, Any], *, durable: bool = True, change: bool = True
+    ) -> AccountRecord:
         with self._write(durable=durable) as conn:
             result = conn.execute(accounts.update().where(accounts.c.id == id_).values(**values))
             if result.rowcount == 0:
                 raise AccountNotFound(id_)
+            if change:
+                changes.bump(conn)
             return self._fetch(conn, id_)
 
     # -- the Store interface
@@ -152,6 +156,7 @@ class SqlStore:
                 if taken is not None:
                     raise DuplicateAccount(record.name)
                 conn.execute(accounts.insert().values(**values))
+                changes.bump(conn)
                 return self._fetch(conn, record.id)
         except sa.exc.IntegrityError as exc:  # lost a race for the name (PostgreSQL)
             raise DuplicateAccount(record.name) from exc
@@ -205,6 +210,7 @@ class SqlStore:
                 if current is None or expected_version is None:
                     raise AccountNotFound(id)
                 raise StaleTokenVersion(id, expected_version, current)
+            changes.bump(conn)
             return self._fetch(conn, id)
 
     def set_status(self, id: str, status: Status, reason: str | None = None) -> AccountRecord:
@@ -212,7 +218,7 @@ class SqlStore:
         return self._update(id, values)
 
     def update_quota(self, id: str, quota: dict[str, Any]) -> None:
-        self._update(id, {"quota": quota, "updated_at": time.time()}, durable=False)
+        self._update(id, {"quota": quota, "updated_at": time.time()}, durable=False, change=False)
 
     def touch(self, id: str, when: float) -> None:
         with self._write(durable=False) as conn:
@@ -227,6 +233,11 @@ class SqlStore:
         with self._write() as conn:
             if conn.execute(accounts.delete().where(accounts.c.id == id)).rowcount == 0:
                 raise AccountNotFound(id)
+            changes.bump(conn)
+
+    def version(self) -> int:
+        with self._read() as conn:
+            return changes.read(conn)
 
     def close(self) -> None:
         self.engine.dispose()
