@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -25,3 +25,15 @@ async def gateway(simulator: RunningSimulator) -> AsyncIterator[Served]:
         yield served
     finally:
         await served.close()
+
+
+# -- log secrets scan: every log line the suite writes, checked at the end (tests/observability/logscan.py)
+@pytest.fixture(scope="session", autouse=True)
+def _log_secrets_scan(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    from tests.observability import logscan
+
+    with logscan.collecting(tmp_path_factory.mktemp("suite-log") / "gptgate.log") as path:
+        request.config.pluginmanager.register(logscan.ScanAtEnd(path), "gptgate-log-scan")
+        yield

@@ -8,9 +8,10 @@ import functools
 import gc
 import logging
 import os
+import shutil
 import signal
 import socket
-import sys
+import tempfile
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -19,7 +20,11 @@ from aiohttp import web
 from gptgate.accounts.model import Account
 from gptgate.app import create_app
 from gptgate.gateway import Gateway
+from gptgate.observability import metrics
+from gptgate.observability.logs import configure_logging
 from gptgate.settings import Settings
+
+__all__ = ["configure_logging", "run", "serve_socket"]
 
 log = logging.getLogger("gptgate")
 ACCESS_FORMAT = '%a "%r" %s %b %Tfs'
@@ -35,15 +40,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-
-
 async def serve_socket(
     settings: Settings, sock: socket.socket, accounts: list[Account] | None, announce: Callable[[], None]
 ) -> None:
+    metrics.configure(label_ids=settings.metrics_label_ids)
     gateway = Gateway(settings, accounts)
     app = create_app(gateway)
     access_log = logging.getLogger("gptgate.access") if settings.log_level == "debug" else None
@@ -85,6 +85,7 @@ def run(
     settings: Settings, accounts: list[Account] | None = None, announce: Callable[[int], None] | None = None
 ) -> None:
     """Serve until SIGTERM/SIGINT. ``announce(port)`` runs once the first worker listens."""
+    configure_logging(settings.log_level, settings.log_format, settings.log_file)
     sock = bind(settings.host, settings.port)
     port = sock.getsockname()[1]
 
@@ -101,6 +102,24 @@ def run(
             "leases (token refreshes still agree through the store); set redis_url to share them",
             settings.workers,
         )
+    metrics_dir = _multiprocess_metrics()
+    try:
+        _fork_workers(settings, sock, accounts, ready)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        os.environ.pop(metrics.MULTIPROC_ENV, None)
+
+
+def _multiprocess_metrics() -> str:
+    """A fresh directory where the workers' metrics meet (removed when the server stops)."""
+    path = tempfile.mkdtemp(prefix="gptgate-metrics-")
+    metrics.use_multiprocess(path)
+    return path
+
+
+def _fork_workers(
+    settings: Settings, sock: socket.socket, accounts: list[Account] | None, ready: Callable[[], None]
+) -> None:
     children: list[int] = []
     for index in range(settings.workers):
         pid = os.fork()
@@ -132,3 +151,4 @@ def _supervise(children: list[int]) -> None:
     for pid in children:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+        metrics.process_dead(pid)

@@ -68,6 +68,19 @@ class Settings(BaseSettings):
         15.0, gt=0, description="Idle time before a keep-alive is sent on a stream."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log line format: text, or json (one object per line: time, level, logger, message, "
+        "request_id).",
+    )
+    log_file: Path | None = Field(
+        None, description="Also append every log line (redacted, like all of them) to this file."
+    )
+    metrics_label_ids: bool = Field(
+        False,
+        description="Count requests per client key id and account id on /metrics "
+        "(gptgate_requests_by_id_total); off: no id in any metric label.",
+    )
 
     # -- the Codex upstream
     codex_base_url: str = Field(

@@ -89,7 +89,7 @@ class GatewayProcess:
 
 def start_gateway_process(simulator: RunningSimulator, tmp: Path, **settings: str) -> GatewayProcess:
     """``gptgate serve`` in its own process group, configured through GPTGATE_* variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GPTGATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GPTGATE_") or k == "GPTGATE_LOG_FILE"}
     env.update(
         GPTGATE_CODEX_BASE_URL=simulator.base_url + "/backend-api/codex",
         GPTGATE_FETCH_UPSTREAM_MODELS="false",

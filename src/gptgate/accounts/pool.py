@@ -20,6 +20,7 @@ from typing import Literal
 
 from gptgate import errors
 from gptgate.accounts.model import Account, QuotaWindow
+from gptgate.observability import metrics
 from gptgate.state.base import Cooldown, PoolState
 from gptgate.state.memory import MemoryState
 
@@ -147,6 +148,7 @@ class AccountPool:
         account.cooldown_until = max(account.cooldown_until, until)
         account.cooldown_reason = reason
         await self.state.set_cooldown(account.id, until, reason)
+        metrics.cooldown_started(reason)
         log.warning("account %s cooling down for %d s: %s", account.label(), until - time.time(), reason)
 
     def _exhausted(self, cooling: dict[str, Cooldown], now: float) -> errors.GatewayError:

@@ -27,6 +27,7 @@ import aiohttp
 from gptgate.accounts.model import Account
 from gptgate.accounts.oauth import RefreshRejected, RefreshUnavailable, TokenSet, refresh_tokens
 from gptgate.accounts.session import exchange_session
+from gptgate.observability import metrics
 from gptgate.state.base import LockTimeout, PoolState
 from gptgate.storage.base import AccountRecord, StaleTokenVersion, Store
 
@@ -87,6 +88,11 @@ class Refresher:
             log.error("refresh of %s failed: %r", account.label(), task.exception())
 
     async def _refresh(self, account: Account, seen: int) -> Outcome:
+        outcome = await self._attempt(account, seen)
+        metrics.refresh_finished(outcome)
+        return outcome
+
+    async def _attempt(self, account: Account, seen: int) -> Outcome:
         if not account.refresh_token and not account.session_token and not account.stored:
             return "impossible"
         try:

@@ -1,0 +1,1 @@
+"""What an operator watches: Prometheus metrics, redacted logs with request ids, health routes."""
