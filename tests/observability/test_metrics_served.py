@@ -1,0 +1,82 @@
+"""``gptgate serve --workers 2``: /metrics sums both workers, and the log file gets redacted lines."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import orjson
+import pytest
+
+from tests.e2e.conftest import _drain, _wait_for_base
+
+SERVE = [sys.executable, "-m", "gptgate", "serve", "--demo", "--port", "0"]
+SECRET = "AIzaPlantedSecret0042"
+CHATS = 6
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    log_file = tmp_path / "gateway.log"
+    env = {**os.environ, "GPTGATE_LOG_FILE": str(log_file)}
+    proc = subprocess.Popen(
+        [*SERVE, "--workers", "2", "--log-level", "debug"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        base = _wait_for_base(proc)
+        threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+        yield base, log_file
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+
+
+def total(text: str, name: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
+
+
+async def test_metrics_sum_over_workers_and_the_log_is_redacted(two_workers: tuple[str, Path]) -> None:
+    base, log_file = two_workers
+    chat = {"model": "gpt-5.5", "messages": [{"role": "user", "content": "hi"}]}
+    gemini = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base + "/metrics") as resp:
+            if resp.status == 404:
+                pytest.skip("/metrics is not registered in app.py yet (the lead wires it)")
+        for _ in range(CHATS):
+            async with http.post(base + "/v1/chat/completions", data=orjson.dumps(chat)) as resp:
+                assert resp.status == 200
+        url = f"{base}/v1beta/models/gemini-2.5-flash:generateContent?key={SECRET}"
+        async with http.post(url, data=orjson.dumps(gemini)) as resp:
+            assert resp.status == 200
+        scrapes = []
+        for _ in range(8):  # new connections: the kernel hands them to either worker
+            async with aiohttp.ClientSession() as fresh, fresh.get(base + "/metrics") as resp:
+                assert resp.status == 200
+                scrapes.append(await resp.text())
+    counts = [total(text, "gptgate_requests_total") for text in scrapes]
+    assert counts == [CHATS + 1.0] * len(scrapes)
+    assert all('gptgate_accounts{state="active"} 1.0' in text.splitlines() for text in scrapes)
+    assert all("gptgate_active_streams 0.0" in text.splitlines() for text in scrapes)
+    for _ in range(100):  # the access line is written as the response ends: at most 2 s
+        if "generateContent" in log_file.read_text():
+            break
+        await asyncio.sleep(0.02)
+    text = log_file.read_text()
+    assert SECRET not in text
+    assert re.search(
+        r'"POST /v1beta/models/gemini-2\.5-flash:generateContent\?key=\[REDACTED\] HTTP/1\.1" 200', text
+    )
