@@ -253,6 +253,21 @@ class Settings(BaseSettings):
         "used out; a refresh token evicted after its exchange must be replaced by the client.",
     )
 
+    # -- admin console and admin API
+    admin_password: SecretStr | None = Field(
+        None,
+        description="Password of the admin console and admin API (/admin); kept only as a hash once loaded "
+        "(a scrypt$... hash is accepted too). Without it or admin_token the admin API is off on a "
+        "non-loopback bind; on loopback serve prints a one-time password.",
+    )
+    admin_token: SecretStr | None = Field(
+        None, description="Admin token for scripts: 'Authorization: Bearer <token>' on /admin/api."
+    )
+    admin_session_hours: float = Field(12.0, gt=0, description="How long an admin console sign-in lasts.")
+    admin_lockout: int = Field(
+        5, ge=1, description="Failed admin sign-ins from one address before it is locked out for a while."
+    )
+
     # -- demo
     demo: bool = Field(False, description="Start an embedded simulator and a demo account.")
 

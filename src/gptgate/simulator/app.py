@@ -6,7 +6,10 @@
 ``GET  /backend-api/codex/responses``  426 (WebSocket refused; Codex falls back to HTTP SSE)
 ``GET  /backend-api/codex/models``     model catalog (needs ``client_version``), with ETag
 ``GET  /backend-api/wham/usage``       the caller's quota windows
-``POST /oauth/token``                  refresh-token grant with rotation (``oauth.py``)
+``POST /oauth/token``                  refresh-token grant with rotation (``oauth.py``), and the
+                                       authorization-code grant of the device sign-in
+``/api/accounts/deviceauth/...``       device-code sign-in, approved at ``/codex/device`` or
+                                       ``POST /_sim/device/approve`` (``device_auth.py``)
 ``GET  /api/auth/session``             web session cookie → access token (``session.py``)
 ``/_sim/...``                          control API for tests (``control.py``)
 =====================================  ==========================================================
@@ -27,6 +30,7 @@ from aiohttp import web
 from gptgate.simulator.config import SimulatorConfig
 from gptgate.simulator.control import add_control_routes
 from gptgate.simulator.control_accounts import add_account_control_routes
+from gptgate.simulator.device_auth import add_device_auth_routes
 from gptgate.simulator.faults import (
     FaultContext,
     TurnPlan,
@@ -233,4 +237,5 @@ def create_app(config: SimulatorConfig | None = None) -> web.Application:
     app.router.add_get("/api/auth/session", session_endpoint)
     add_control_routes(app)
     add_account_control_routes(app)
+    add_device_auth_routes(app)
     return app

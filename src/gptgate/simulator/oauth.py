@@ -1,4 +1,5 @@
-"""``POST /oauth/token``: the refresh-token grant with rotation (protocol §5.1).
+"""``POST /oauth/token``: the refresh-token grant with rotation (protocol §5.1), and the
+``authorization_code`` grant that ends a device-code sign-in (``device_auth.py``).
 
 A refresh token works once: it is exchanged for new id/access/refresh tokens; spending it
 again answers 401 ``{"error":"invalid_grant","code":"refresh_token_reused"}``, an unknown or
@@ -21,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from gptgate.simulator.auth_faults import before_auth_call, drop_connection
+from gptgate.simulator.device_auth import exchange_code
 from gptgate.simulator.state import STATE_KEY, SimulatorState
 from gptgate.simulator.tokens import CLIENT_ID
 from gptgate.simulator.validate import ACCOUNT_DEACTIVATED
@@ -87,6 +89,8 @@ async def token_endpoint(request: web.Request) -> web.Response:
     state.record(request.method, request.path, request.query_string, request.headers, fields)
     if fields is None:
         return _json(400, {"error": "invalid_request", "error_description": "Body must be JSON or a form"})
+    if fields.get("grant_type") == "authorization_code":
+        return exchange_code(request, fields)
     refused = _refused(fields)
     if refused is not None:
         return refused

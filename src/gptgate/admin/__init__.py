@@ -1,0 +1,1 @@
+"""The admin console (``/admin``) and admin API (``/admin/api``): see ``app.setup_admin``."""
