@@ -7,7 +7,7 @@ import logging
 import time
 
 from gptgate.accounts.byo import ByoAccounts
-from gptgate.accounts.manager import AccountManager
+from gptgate.accounts.manager import AccountManager, UsageFetcher
 from gptgate.accounts.model import Account, Quota
 from gptgate.accounts.pool import AccountPool
 from gptgate.accounts.refresh import Refresher
@@ -16,7 +16,8 @@ from gptgate.dispatch.dispatcher import Dispatcher
 from gptgate.dispatch.models import ModelCatalog
 from gptgate.settings import Settings
 from gptgate.state import make_state
-from gptgate.storage import open_from_settings
+from gptgate.state.base import PoolState
+from gptgate.storage import Store, open_from_settings
 from gptgate.upstreams.base import Upstream
 from gptgate.upstreams.codex.client import CodexUpstream
 from gptgate.upstreams.codex.encode import user_agent
@@ -55,6 +56,77 @@ def make_transport(settings: Settings) -> Transport:
     )
 
 
+def build_refresher(settings: Settings, state: PoolState, store: Store | None) -> Refresher:
+    return Refresher(
+        state,
+        store,
+        token_url=settings.oauth_token_url,
+        client_id=settings.oauth_client_id,
+        timeout=settings.token_timeout,
+        session_url=settings.session_base_url,
+    )
+
+
+def build_usage_fetcher(settings: Settings, transport: Transport) -> UsageFetcher:
+    """How the account manager reads an account's quota windows (the usage endpoint)."""
+    agent = user_agent(settings.originator, settings.client_version)
+
+    async def usage(account: Account) -> Quota:
+        return await fetch_usage(transport, settings.codex_base_url, account, agent)
+
+    return usage
+
+
+def build_manager(
+    settings: Settings,
+    pool: AccountPool,
+    state: PoolState,
+    store: Store | None,
+    transport: Transport,
+    *,
+    background: bool = True,
+) -> AccountManager:
+    """The account manager over ``pool``; without ``background`` it polls nothing by itself
+    (one-shot tools such as ``gptgate accounts test``)."""
+    return AccountManager(
+        pool,
+        state,
+        store,
+        build_refresher(settings, state, store),
+        refresh_before=settings.refresh_before_seconds,
+        usage=build_usage_fetcher(settings, transport),
+        usage_every=settings.usage_poll_seconds if background else 0.0,
+        reload_every=settings.reload_seconds if background else 0.0,
+    )
+
+
+def build_upstreams(settings: Settings, transport: Transport) -> dict[str, Upstream]:
+    codex = CodexUpstream(
+        transport,
+        base_url=settings.codex_base_url,
+        originator=settings.originator,
+        client_version=settings.client_version,
+        first_byte_timeout=settings.first_byte_timeout,
+        fallback_base_urls=settings.codex_base_urls,
+        base_down_seconds=settings.base_down_seconds,
+        egress=Egress(settings.proxies),
+    )
+    return {"codex": codex}
+
+
+def build_byo(settings: Settings) -> ByoAccounts | None:
+    """Clients' own accounts (bring-your-own-token mode), None when it is off."""
+    if not settings.byo_tokens:
+        return None
+    return ByoAccounts(
+        token_url=settings.oauth_token_url,
+        client_id=settings.oauth_client_id,
+        timeout=settings.token_timeout,
+        size=settings.byo_cache_size,
+        opaque_refresh=settings.byo_opaque_refresh,
+    )
+
+
 class Gateway:
     def __init__(self, settings: Settings, accounts: list[Account] | None = None) -> None:
         self.settings = settings
@@ -67,47 +139,11 @@ class Gateway:
             strategy=settings.pool_strategy,
             sticky_ttl=settings.sticky_ttl_seconds,
         )
-        self.refresher = Refresher(
-            self.state,
-            self.store,
-            token_url=settings.oauth_token_url,
-            client_id=settings.oauth_client_id,
-            timeout=settings.token_timeout,
-            session_url=settings.session_base_url,
-        )
-        self.accounts = AccountManager(
-            self.pool,
-            self.state,
-            self.store,
-            self.refresher,
-            refresh_before=settings.refresh_before_seconds,
-            usage=self._usage,
-            usage_every=settings.usage_poll_seconds,
-        )
         self.transport = make_transport(settings)
-        codex = CodexUpstream(
-            self.transport,
-            base_url=settings.codex_base_url,
-            originator=settings.originator,
-            client_version=settings.client_version,
-            first_byte_timeout=settings.first_byte_timeout,
-            fallback_base_urls=settings.codex_base_urls,
-            base_down_seconds=settings.base_down_seconds,
-            egress=Egress(settings.proxies),
-        )
-        self.upstreams: dict[str, Upstream] = {"codex": codex}
-        #: clients' own accounts (bring-your-own-token mode), None when it is off
-        self.byo = (
-            ByoAccounts(
-                token_url=settings.oauth_token_url,
-                client_id=settings.oauth_client_id,
-                timeout=settings.token_timeout,
-                size=settings.byo_cache_size,
-                opaque_refresh=settings.byo_opaque_refresh,
-            )
-            if settings.byo_tokens
-            else None
-        )
+        self.accounts = build_manager(settings, self.pool, self.state, self.store, self.transport)
+        self.refresher = self.accounts.refresher
+        self.upstreams = build_upstreams(settings, self.transport)
+        self.byo = build_byo(settings)
         #: limits, usage and metrics: they admit and record every model call
         self.observers = Observers()
         self.dispatcher = Dispatcher(
@@ -121,10 +157,6 @@ class Gateway:
         )
         self._models_fetched = 0.0
         self._models_task: asyncio.Task[None] | None = None
-
-    async def _usage(self, account: Account) -> Quota:
-        agent = user_agent(self.settings.originator, self.settings.client_version)
-        return await fetch_usage(self.transport, self.settings.codex_base_url, account, agent)
 
     async def start(self) -> None:
         await self.accounts.start()

@@ -184,6 +184,12 @@ class Settings(BaseSettings):
         description="How the pool picks an account for a request without a sticky session: "
         "round_robin, random, least_busy (fewest in flight), quota_headroom (most quota left).",
     )
+    reload_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How often each worker checks the store for changes to accounts and keys made "
+        "elsewhere (the CLI, the admin API, another instance); 0 turns the check off.",
+    )
     refresh_before_seconds: float = Field(
         600.0,
         gt=0,

@@ -4,6 +4,9 @@ It owns what happens around the hot path, never on it:
 
 - at start, the accounts from the store (and those given in settings, not stored);
 - a listener that reloads an account when another process announces new tokens or a status;
+- a poller that reads the store's change counter every ``reload_every`` seconds and, when it
+  moved (an account added, disabled or removed by the CLI, the admin API or another instance),
+  brings the whole pool up to date and tells the other listeners (client keys);
 - a scheduler that refreshes tokens a little before they expire, staggered per account so a
   pool of fifty does not refresh at once;
 - a writer that persists quota snapshots (from ``x-codex-*`` headers) every so often;
@@ -93,6 +96,7 @@ class AccountManager:
         refresh_before: float,
         usage: UsageFetcher | None = None,
         usage_every: float = 0.0,
+        reload_every: float = 0.0,
     ) -> None:
         self.pool = pool
         self.state = state
@@ -101,12 +105,17 @@ class AccountManager:
         self._refresh_before = refresh_before
         self._usage = usage
         self._usage_every = usage_every
+        self._reload_every = reload_every
         self._tasks: list[asyncio.Task[None]] = []
         self._quota_flushed: dict[str, float] = {}
+        self._version = 0
+        #: called after the store changed (client keys reload from here)
+        self.on_store_change: list[Callable[[], Awaitable[None]]] = []
 
     async def start(self) -> None:
         """Load the stored accounts and start the background work."""
         if self.store is not None:
+            self._version = await asyncio.to_thread(self.store.version)
             for record in await asyncio.to_thread(self.store.list):
                 self.pool.put(account_from_record(record))
                 self._quota_flushed[record.id] = float(record.quota.get("updated_at") or 0.0)
@@ -116,6 +125,8 @@ class AccountManager:
         ]
         if self.store is not None:
             self._tasks.append(asyncio.ensure_future(self._flush_quotas_forever()))
+            if self._reload_every > 0:
+                self._tasks.append(asyncio.ensure_future(self._poll_store_forever()))
         if self._usage is not None and self._usage_every > 0:
             self._tasks.append(asyncio.ensure_future(self._poll_usage_forever()))
 
@@ -161,6 +172,40 @@ class AccountManager:
             await self.state.publish(CHANNEL, "status " + account.id)
 
     # -- background
+    async def reload(self) -> None:
+        """Bring the pool up to date with the store: new accounts in, removed ones out, status,
+        proxy and tokens of the others adopted (in-flight counts and cooldowns are kept)."""
+        store = self.store
+        if store is None:
+            return
+        self._version = await asyncio.to_thread(store.version)
+        records = {r.id: r for r in await asyncio.to_thread(store.list)}
+        for account in list(self.pool.accounts):
+            if account.stored and account.id not in records:
+                self.pool.drop(account.id)
+                log.info("account %s was removed from the store", account.label())
+        for record in records.values():
+            current = self.pool.get(record.id)
+            if current is None:
+                self.pool.put(account_from_record(record))
+                self._quota_flushed.setdefault(record.id, float(record.quota.get("updated_at") or 0.0))
+            else:
+                adopt(current, record)
+        for listener in self.on_store_change:
+            await listener()
+
+    async def _poll_store_forever(self) -> None:
+        """The store's change counter, every ``reload_every`` seconds: one small read."""
+        store = self.store
+        assert store is not None
+        while True:
+            await asyncio.sleep(self._reload_every)
+            try:
+                if await asyncio.to_thread(store.version) != self._version:
+                    await self.reload()
+            except Exception as exc:
+                log.warning("cannot read the store for changes: %s", exc)
+
     async def _listen(self) -> None:
         """Reload an account another process changed (``tokens <id>``, ``status <id>``, ``added <id>``)."""
         if self.store is None:
@@ -168,7 +213,10 @@ class AccountManager:
         store = self.store
         async with self.state.subscribe(CHANNEL) as messages:
             async for message in messages:
-                _, _, account_id = message.partition(" ")
+                what, _, account_id = message.partition(" ")
+                if what == "reload":  # anything changed: the whole pool and the keys
+                    await self.reload()
+                    continue
                 try:
                     record = await asyncio.to_thread(store.get, account_id)
                 except Exception as exc:
@@ -210,6 +258,12 @@ class AccountManager:
             quota = await self._usage(account)
         account.quota = quota
         return quota
+
+    async def store_quota(self, account: Account) -> None:
+        """Persist the account's latest quota snapshot now (``accounts test``, the admin API)."""
+        if self.store is not None and account.stored:
+            await asyncio.to_thread(self.store.update_quota, account.id, dataclasses.asdict(account.quota))
+            self._quota_flushed[account.id] = account.quota.updated_at
 
     async def _poll_usage_forever(self) -> None:
         """Keep quota windows current for idle accounts too, one account at a time, spread out."""

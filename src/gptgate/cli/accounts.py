@@ -6,35 +6,21 @@ config). Tokens are never printed: ``show`` says "set" or "not set" with a short
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import itertools
 import sys
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 import orjson
 
-from gptgate.accounts import jwt
-from gptgate.accounts.model import Account
+from gptgate.accounts import ops
+from gptgate.accounts.ops import TOKENS, Entry, fingerprint, public, redact_url
 
 if TYPE_CHECKING:
     from gptgate.settings import Settings
     from gptgate.storage import AccountRecord, Store
-
-TOKENS = ("access_token", "refresh_token", "id_token", "session_token")
-_ALIASES = {
-    "accessToken": "access_token",
-    "refreshToken": "refresh_token",
-    "idToken": "id_token",
-    "sessionToken": "session_token",
-    "accountId": "account_id",
-}
 
 
 class AccountsGroup(click.Group):
@@ -99,126 +85,6 @@ def accounts(
     ctx.obj = Opener(config, {"database_url": database_url, "data_dir": data_dir})
 
 
-# -- reading accounts from flags and files
-
-
-@dataclass(slots=True)
-class Entry:
-    """One account to add, as given on the command line or in an import file."""
-
-    access_token: str | None = None
-    refresh_token: str | None = None
-    id_token: str | None = None
-    session_token: str | None = None
-    account_id: str | None = None
-    email: str | None = None
-    name: str | None = None
-    proxy: str | None = None
-
-
-def entry_from_object(obj: Any) -> Entry:
-    """A Codex ``auth.json`` (tokens under ``tokens``) or a flat object (snake or camel case)."""
-    if isinstance(obj, str):
-        return entry_from_token(obj)
-    if not isinstance(obj, dict):
-        raise ValueError("expected an object or a token")
-    flat = {_ALIASES.get(k, k): v for k, v in obj.items()}
-    nested = obj.get("tokens")
-    if isinstance(nested, dict):
-        flat.update({_ALIASES.get(k, k): v for k, v in nested.items() if v})
-    fields = {f.name: flat.get(f.name) for f in dataclasses.fields(Entry)}
-    for field, value in fields.items():
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{field} is not a string")
-    return Entry(**{f: v or None for f, v in fields.items()})
-
-
-def entry_from_token(token: str) -> Entry:
-    """A bare token: a JWT is an access token, a five-part JWE a session token, else a refresh token."""
-    parts = token.split(".")
-    if len(parts) == 3 and jwt.claims(token):
-        return Entry(access_token=token)
-    if len(parts) == 5:
-        return Entry(session_token=token)
-    return Entry(refresh_token=token)
-
-
-def read_entries(text: str) -> Iterator[tuple[str, Entry | ValueError]]:
-    """(where, entry or what is wrong) for a JSON document, a JSON array, JSONL, or tokens per line."""
-    stripped = text.strip()
-    if stripped[:1] in ("{", "["):
-        try:
-            doc = orjson.loads(stripped)
-        except orjson.JSONDecodeError:
-            doc = None  # JSON lines, or broken
-        if doc is not None:
-            items = doc if isinstance(doc, list) else [doc]
-            for n, item in enumerate(items, 1):
-                yield f"item {n}", _attempt(entry_from_object, item)
-            return
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("{"):
-            yield f"line {n}", _attempt(_entry_from_json, line)
-        else:
-            yield f"line {n}", entry_from_token(line)
-
-
-def _entry_from_json(line: str) -> Entry:
-    return entry_from_object(orjson.loads(line))
-
-
-def _attempt(make: Callable[[Any], Entry], arg: Any) -> Entry | ValueError:
-    try:
-        return make(arg)
-    except orjson.JSONDecodeError:
-        return ValueError("not valid JSON")
-    except ValueError as exc:
-        return exc
-
-
-def to_record(entry: Entry, existing: list[AccountRecord]) -> AccountRecord:
-    """The record to store for ``entry``: identity read from its JWTs, a free name chosen."""
-    from gptgate.storage import AccountRecord
-
-    if not (entry.access_token or entry.refresh_token or entry.session_token):
-        raise ValueError("no access, refresh or session token")
-    acc = Account.from_tokens(entry.access_token or "", account_id=entry.account_id, id_token=entry.id_token)
-    return AccountRecord(
-        name=entry.name or free_name(entry.email or acc.email or acc.account_id or "account", existing),
-        account_id=acc.account_id,
-        email=entry.email or acc.email,
-        plan=acc.plan,
-        access_token=entry.access_token,
-        refresh_token=entry.refresh_token,
-        id_token=entry.id_token,
-        session_token=entry.session_token,
-        expires_at=acc.expires_at,
-        proxy=entry.proxy,
-    )
-
-
-def free_name(base: str, existing: list[AccountRecord]) -> str:
-    """``base``, or ``base-2``, ``base-3``... (a Team member's workspaces share one e-mail)."""
-    taken = {r.name for r in existing}
-    return next(
-        n for n in itertools.chain([base], (f"{base}-{i}" for i in itertools.count(2))) if n not in taken
-    )
-
-
-def duplicate_of(record: AccountRecord, existing: list[AccountRecord]) -> AccountRecord | None:
-    """The stored account that is the same login: same account id and e-mail, or a same token."""
-    for other in existing:
-        if record.account_id and record.email:
-            if (other.account_id, other.email) == (record.account_id, record.email):
-                return other
-        elif any(getattr(record, t) and getattr(record, t) == getattr(other, t) for t in TOKENS):
-            return other
-    return None
-
-
 # -- commands
 
 
@@ -250,16 +116,10 @@ def add(
         sys.stdin.readline().strip() if t == "-" else t for t in tokens
     )
     entry = Entry(access_token, refresh_token, id_token, session_token, account_id, None, name, proxy)
-    store = store_of(ctx)
-    existing = store.list()
     try:
-        record = to_record(entry, existing)
+        added = ops.add(store_of(ctx), entry)
     except ValueError as exc:
         raise click.UsageError(f"{exc}: give --access-token, --refresh-token or --session-token") from exc
-    same = duplicate_of(record, existing)
-    if same is not None:
-        raise click.ClickException(f"this account is already stored as {same.name!r}")
-    added = store.add(record)
     click.echo(f"added {added.name} ({added.id}) {_who(added)}")
 
 
@@ -274,30 +134,22 @@ def import_(ctx: click.Context, file: Any) -> None:
     token per line. An account already stored (same account id and e-mail) is skipped. Exits 1
     when any entry failed.
     """
-    from gptgate.storage import StoreError
+    text = file.read()
+    total = sum(1 for _ in ops.read_entries(text))
+    with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
 
-    store = store_of(ctx)
-    existing = store.list()
-    entries = list(read_entries(file.read()))
-    added = skipped = 0
-    failures: list[str] = []
-    with click.progressbar(entries, label="importing", file=sys.stderr) as bar:
-        for where, entry in bar:
-            try:
-                if isinstance(entry, ValueError):
-                    raise entry
-                record = to_record(entry, existing)
-                if duplicate_of(record, existing) is not None:
-                    skipped += 1
-                    continue
-                existing.append(store.add(record))
-                added += 1
-            except (ValueError, StoreError) as exc:
-                failures.append(f"{where}: {exc}")
-    for failure in failures:
+        def progress(entries: Any) -> Any:
+            for item in entries:
+                yield item
+                bar.update(1)
+
+        report = ops.import_text(store_of(ctx), text, progress=progress)
+    for failure in report.failed:
         click.echo(f"failed {failure}", err=True)
-    click.echo(f"added {added}, skipped {skipped} (already stored), failed {len(failures)}")
-    if failures:
+    click.echo(
+        f"added {len(report.added)}, skipped {report.skipped} (already stored), failed {len(report.failed)}"
+    )
+    if report.failed:
         ctx.exit(1)
 
 
@@ -366,7 +218,7 @@ def show(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def enable(ctx: click.Context, name: str) -> None:
     """Put an account back in service."""
-    r = store_of(ctx).set_status(find(ctx, name).id, "active", None)
+    r = ops.set_enabled(store_of(ctx), find(ctx, name).id, True)
     click.echo(f"enabled {r.name}")
 
 
@@ -376,7 +228,7 @@ def enable(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def disable(ctx: click.Context, name: str, reason: str | None) -> None:
     """Take an account out of service (kept, not used)."""
-    r = store_of(ctx).set_status(find(ctx, name).id, "disabled", reason)
+    r = ops.set_enabled(store_of(ctx), find(ctx, name).id, False, reason)
     click.echo(f"disabled {r.name}")
 
 
@@ -389,8 +241,19 @@ def remove(ctx: click.Context, name: str, yes: bool) -> None:
     r = find(ctx, name)
     if not yes:
         click.confirm(f"remove {r.name} {_who(r)}?", abort=True)
-    store_of(ctx).remove(r.id)
+    ops.remove(store_of(ctx), r.id)
     click.echo(f"removed {r.name}")
+
+
+@accounts.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def clear(ctx: click.Context, yes: bool) -> None:
+    """Delete every stored account and its tokens."""
+    store = store_of(ctx)
+    if not yes:
+        click.confirm(f"remove all {len(store.list())} stored account(s)?", abort=True)
+    click.echo(f"removed {ops.clear(store)} account(s)")
 
 
 # -- presenting
@@ -401,29 +264,6 @@ def find(ctx: click.Context, name: str) -> AccountRecord:
     if record is None:
         raise click.ClickException(f"no account named {name!r} (see: gptgate accounts list)")
     return record
-
-
-def public(r: AccountRecord) -> dict[str, Any]:
-    """A record without its secrets (proxy password hidden, tokens as booleans)."""
-    out = {f.name: getattr(r, f.name) for f in dataclasses.fields(r) if f.name not in TOKENS}
-    out["proxy"] = redact_url(r.proxy) if r.proxy else None
-    out["tokens"] = {t: getattr(r, t) is not None for t in TOKENS}
-    return out
-
-
-def fingerprint(token: str | None) -> str:
-    if not token:
-        return "not set"
-    return f"set (sha256 {hashlib.sha256(token.encode()).hexdigest()[:12]})"
-
-
-def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _who(r: AccountRecord) -> str:

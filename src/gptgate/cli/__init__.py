@@ -10,8 +10,8 @@ import click
 from pydantic import ValidationError
 
 from gptgate import __version__
-from gptgate.accounts import cli_check
-from gptgate.accounts.cli import accounts
+from gptgate.cli import accounts_check
+from gptgate.cli.accounts import accounts
 from gptgate.settings import Settings, is_loopback, load_settings
 from gptgate.simulator.cli import simulate
 
@@ -48,7 +48,7 @@ def serve(config: Path | None, **flags: Any) -> None:
         raise click.UsageError(f"invalid settings:\n{exc}") from exc
     from gptgate.server import configure_logging, run
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.log_file)
     if not is_loopback(settings.host) and not settings.api_keys:
         raise click.UsageError(
             f"refusing to listen on {settings.host} without an API key: set --api-key or GPTGATE_API_KEYS "
@@ -87,8 +87,8 @@ def show_settings() -> None:
 
 
 main.add_command(simulate)
-accounts.add_command(cli_check.test)
-accounts.add_command(cli_check.refresh)
+accounts.add_command(accounts_check.test)
+accounts.add_command(accounts_check.refresh)
 main.add_command(accounts)
 
 if __name__ == "__main__":
