@@ -7,15 +7,19 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from gptgate.admin.app import setup_admin
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, NotFoundError, RequestError
 from gptgate.gateway import Gateway
 from gptgate.http import CALL, GATEWAY, authorize, new_call
+from gptgate.observability.health import health_routes
+from gptgate.observability.logs import REQUEST_ID
+from gptgate.observability.metrics import metrics_handler
 from gptgate.protocols.registry import door_of, error_response, routes
 
 log = logging.getLogger("gptgate.app")
 
-OPEN_PATHS = frozenset({"/", "/health"})
+OPEN_PATHS = frozenset({"/", "/health", "/healthz", "/readyz", "/metrics"})
 #: paths with their own authentication (the admin console and API): no client key there
 OWN_AUTH_PREFIXES = ("/admin",)
 
@@ -43,6 +47,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     is closed here, once its answer is complete, so usage, limits and metrics see every call."""
     gateway = request.app[GATEWAY]
     call = request[CALL] = new_call(request)
+    REQUEST_ID.set(call.request_id)
     door = door_of(request)
     if door is not None:
         call.door = door
@@ -84,6 +89,9 @@ def create_app(gateway: Gateway) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=gateway.settings.max_body_bytes)
     app[GATEWAY] = gateway
     app.router.add_get("/health", health)
+    app.router.add_routes(health_routes())
+    app.router.add_get("/metrics", metrics_handler)
+    setup_admin(app, gateway)
     for route in routes():
         app.router.add_route(route.method, route.path, route.handler)
 

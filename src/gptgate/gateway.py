@@ -14,6 +14,7 @@ from gptgate.accounts.refresh import Refresher
 from gptgate.dispatch.context import Observers
 from gptgate.dispatch.dispatcher import Dispatcher
 from gptgate.dispatch.models import ModelCatalog
+from gptgate.observability.calls import MetricsObserver
 from gptgate.settings import Settings
 from gptgate.state import make_state
 from gptgate.state.base import PoolState
@@ -145,7 +146,7 @@ class Gateway:
         self.upstreams = build_upstreams(settings, self.transport)
         self.byo = build_byo(settings)
         #: limits, usage and metrics: they admit and record every model call
-        self.observers = Observers()
+        self.observers = Observers([MetricsObserver()])
         self.dispatcher = Dispatcher(
             self.pool,
             self.upstreams,
