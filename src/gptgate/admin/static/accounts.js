@@ -61,7 +61,8 @@ function renderTable(el, accounts, burn, hasStore, refresh) {
     const p = burn.get(a.id) || {};
     const windows = { ...(a.windows || {}), ...((p.windows) || {}) };
     return h("tr", { dataset: { id: a.id } },
-      h("td", {}, h("div", { class: "name" }, a.name), h("div", { class: "muted" }, a.email || a.account_id || "")),
+      h("td", { class: "who" }, h("div", { class: "name" }, a.name),
+        h("div", { class: "muted" }, a.email && a.email !== a.name ? a.email : shortId(a.account_id))),
       h("td", {}, a.plan ? badge(a.plan, "info") : h("span", { class: "muted" }, "–")),
       h("td", {}, badge(a.status.replace("_", " "), STATUS[a.status] ?? ""),
         a.status_reason ? h("div", { class: "muted" }, a.status_reason) : null),
@@ -76,6 +77,11 @@ function renderTable(el, accounts, burn, hasStore, refresh) {
   replace(el, h("table", { class: "table", id: "accounts-table" },
     h("thead", {}, h("tr", {}, ["Account", "Plan", "Status", "Cooldown", "5-hour window", "Weekly window", "Cache hits", "Last used", ""].map((t) => h("th", {}, t)))),
     h("tbody", {}, rows)));
+}
+
+function shortId(id) {
+  if (!id) return "identity known after the first refresh";
+  return id.length > 13 ? `account ${id.slice(0, 8)}…` : `account ${id}`;
 }
 
 function quota(w, label) {

@@ -23,9 +23,11 @@ export function usagePage(root) {
         h("a", { class: "btn", href: "/admin/api/usage/export?format=csv", id: "usage-csv" }, "Export CSV"),
         h("a", { class: "btn", href: "/admin/api/usage/export?format=json" }, "JSON"))),
     h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Tokens over time")), chart),
-    h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Requests over time")), requestsChart),
-    h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Totals")), totals),
-    h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Latest requests"), h("span", { class: "muted" }, "errors first")), latest));
+    h("div", { class: "panel", id: "usage-more" },
+      h("div", { class: "panel-head" }, h("h2", {}, "Requests over time")), requestsChart),
+    h("div", { class: "panel usage-more" }, h("div", { class: "panel-head" }, h("h2", {}, "Totals")), totals),
+    h("div", { class: "panel usage-more" }, h("div", { class: "panel-head" }, h("h2", {}, "Latest requests"), h("span", { class: "muted" }, "errors first")), latest));
+  const more = () => [document.getElementById("usage-more"), ...document.querySelectorAll(".usage-more")];
 
   const refresh = async () => {
     const [seconds, bucket] = RANGES[state.range];
@@ -38,11 +40,10 @@ export function usagePage(root) {
     if (series === null && summary === null) {
       const none = empty("Usage accounting is not available on this gateway yet", "Upgrade gptgate to record one row per request and chart it here.");
       replace(chart, none);
-      replace(requestsChart);
-      replace(totals);
-      replace(latest);
+      for (const el of more()) el.hidden = true;
       return;
     }
+    for (const el of more()) el.hidden = false;
     renderChart(chart, series, "series", "tokens");
     renderChart(requestsChart, series, "requests", "requests");
     renderTotals(totals, summary);
