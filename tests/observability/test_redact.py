@@ -38,6 +38,7 @@ CLEAN = [
     "task-foo egg-info disk-usage risk-based sort_key start_time",
     "GET /v1/models HTTP/1.1 200 and http://127.0.0.1:8080/path",
     "refreshed the tokens of acct-2 (plus)",
+    "egress proxy http://bob:***@127.0.0.1:1080 failed",  # masked already
 ]
 
 

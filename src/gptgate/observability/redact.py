@@ -50,7 +50,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # scheme://user:password@host (proxies, database URLs)
     (
         "url_password",
-        re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@\"']+:)(?!\[REDACTED\]@)[^@/\s\"']+@"),
+        re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@\"']+:)(?!\[REDACTED\]@|\*+@)[^@/\s\"']+@"),
         r"\1" + MARK + "@",
     ),
     ("openai_key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{3,}"), "sk-" + MARK),
