@@ -35,9 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GPTGATE = str(Path(PYTHON).with_name("gptgate"))
 FLOOR_RELAY = Path(
-    os.environ.get(
-        "BENCH_FLOOR_RELAY", str(Path(__file__).resolve().parents[2] / "shared" / "bench" / "floor_relay.py")
-    )
+    os.environ.get("BENCH_FLOOR_RELAY", str(Path(__file__).resolve().parent / "yardstick" / "floor_relay.py"))
 )
 ACCOUNT = "bench-account"
 POOL_SIZE = 50

@@ -17,7 +17,7 @@ from gptgate.settings import Settings
 from gptgate.simulator.tokens import make_access_token
 
 ROOT = Path(__file__).resolve().parents[1]
-#: copies of the wire samples in ../shared/fixtures (the repository stands alone)
+#: copies of the project's wire samples (the repository stands alone)
 FIXTURES = ROOT / "tests" / "fixtures"
 ACCOUNT_ID = "acct-test-0001"
 

@@ -18,9 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "bench" / "run.py"
-FLOOR_RELAY = Path(
-    os.environ.get("BENCH_FLOOR_RELAY", str(ROOT.parent / "shared" / "bench" / "floor_relay.py"))
-)
+FLOOR_RELAY = Path(os.environ.get("BENCH_FLOOR_RELAY", str(ROOT / "bench" / "yardstick" / "floor_relay.py")))
 
 RELAYS = ("yardstick", "gptgate-chat", "gptgate-responses", "gptgate-chat-curl")
 CONTENDERS = ("direct", *RELAYS)
