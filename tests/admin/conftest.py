@@ -40,7 +40,7 @@ class Served:
 
 
 def serve(simulator_url: str, tmp: Path, **settings: str) -> Served:
-    """``gptgate serve --port 0`` (through the shim that mounts the console) against the simulator."""
+    """``gptgate serve --port 0`` against the simulator, configured through GPTGATE_* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GPTGATE_")}
     env.update(
         GPTGATE_CODEX_BASE_URL=simulator_url + "/backend-api/codex",
@@ -52,7 +52,7 @@ def serve(simulator_url: str, tmp: Path, **settings: str) -> Served:
         **{"GPTGATE_" + k.upper(): v for k, v in settings.items()},
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.admin.serve_admin", "serve", "--port", "0"],
+        [sys.executable, "-m", "gptgate", "serve", "--port", "0"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

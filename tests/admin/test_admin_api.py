@@ -4,11 +4,13 @@ settings; the simulator stands in for ChatGPT and its auth server."""
 from __future__ import annotations
 
 import asyncio
+import re
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import orjson
-from tests.admin.conftest import ADMIN_PASSWORD, ADMIN_TOKEN, CLIENT_KEY, Served
+from tests.admin.conftest import ADMIN_PASSWORD, ADMIN_TOKEN, CLIENT_KEY, Served, serve
 
 from gptgate.simulator.server import RunningSimulator
 
@@ -241,3 +243,32 @@ async def test_console_and_docs_are_served(gateway: Served) -> None:
         assert "post" in doc["paths"]["/admin/api/accounts/import"]
         async with http.get(gateway.base_url + "/admin/docs") as resp:
             assert "/admin/api/accounts/export" in await resp.text()
+
+
+async def test_serve_prints_a_one_time_password_every_worker_accepts(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    served = serve(simulator.base_url, tmp_path, workers="2")
+    try:
+        for _ in range(100):
+            line = next((x for x in served.log if x.startswith("console: ")), None)
+            if line is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert line is not None
+        m = re.fullmatch(
+            rf"console: {re.escape(served.base_url)}/admin — sign in with password (\S+) "
+            r"\(generated for this run; set admin_password to choose one\)\n",
+            line,
+        )
+        assert m is not None, line
+        for _ in range(6):  # fresh connections: both workers answer some
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+                login = {"password": m.group(1)}
+                status, body, _ = await call(http, "POST", served.base_url + "/admin/api/login", login)
+                assert status == 200
+                for _ in range(3):
+                    status, body, _ = await call(http, "GET", served.base_url + "/admin/api/session")
+                    assert body["signed_in"] is True
+    finally:
+        served.stop()

@@ -83,6 +83,20 @@ def one_time_password(settings: Settings) -> tuple[Settings, str | None]:
     return settings.model_copy(update={"admin_password": hashed}), password
 
 
+def console_hint(settings: Settings, base: str, one_time: str | None) -> str:
+    """The line ``gptgate serve`` prints: where the console is and how to sign in."""
+    if not admin_enabled(settings):
+        return "console: off on this address (set admin_password or admin_token to turn it on)"
+    if one_time is not None:
+        return (
+            f"console: {base}/admin — sign in with password {one_time} "
+            "(generated for this run; set admin_password to choose one)"
+        )
+    if settings.admin_password:
+        return f"console: {base}/admin — sign in with the configured admin_password"
+    return f"admin API: {base}/admin/api — send Authorization: Bearer <admin_token>"
+
+
 @dataclass(slots=True)
 class Failures:
     count: int = 0

@@ -65,9 +65,14 @@ def serve(config: Path | None, **flags: Any) -> None:
             "warning: no ChatGPT account configured; requests will fail (see README: Accounts).", err=True
         )
 
+    from gptgate.admin.auth import console_hint, one_time_password
+
+    settings, one_time = one_time_password(settings)  # before the workers fork: they share its hash
+
     def announce(port: int) -> None:
         base = f"http://{settings.host}:{port}"
         click.echo(f"gptgate {__version__} listening on {base}", err=True)
+        click.echo(console_hint(settings, base, one_time), err=True)
         if settings.demo:
             from gptgate.demo import snippets
 
