@@ -17,6 +17,7 @@ import orjson
 from aiohttp import web
 
 from gptgate import errors
+from gptgate.accounts import ops
 from gptgate.accounts.formats import FORMATS, FormatError, detect_entries, export
 from gptgate.accounts.manager import account_from_record
 from gptgate.accounts.model import Account, QuotaWindow
@@ -283,31 +284,37 @@ async def _find(gateway: Gateway, id_: str) -> tuple[Account, AccountRecord | No
 
 
 async def test(request: web.Request) -> web.Response:
-    """Check the account against the upstream's usage endpoint (spends no turn)."""
+    """Check the account against the upstream's usage endpoint (spends no turn); stored accounts go
+    through the same operation as ``gptgate accounts test``."""
     gateway = gateway_of(request)
     account, record = await _find(gateway, request.match_info["id"])
-    if account.status != "active":
-        return json_reply({"ok": False, "message": f"the account is {account.status}"})
-    try:
-        quota = await gateway.accounts.check(account)
-    except errors.GatewayError as exc:
-        return json_reply({"ok": False, "message": exc.message, "status": account.status})
-    if record is not None and gateway.store is not None:
-        await asyncio.to_thread(gateway.store.update_quota, record.id, dataclasses.asdict(quota))
-    plan = quota.plan_type or account.plan or "unknown"
-    return json_reply(
-        {"ok": True, "message": f"ok, plan {plan}", "account": account_view(record, account, time.time())}
-    )
+    if record is not None:
+        outcome = await ops.test(gateway.accounts, record)
+        ok, message = outcome.ok, outcome.message
+        if outcome.quota is not None:
+            account.quota = outcome.quota
+    elif account.status != "active":
+        ok, message = False, f"the account is {account.status}"
+    else:
+        try:
+            quota = await gateway.accounts.check(account)
+            ok, message = True, f"ok, plan {quota.plan_type or account.plan or 'unknown'}"
+        except errors.GatewayError as exc:
+            ok, message = False, exc.message
+    live = gateway.pool.get(account.id) or account
+    return json_reply({"ok": ok, "message": message, "account": account_view(record, live, time.time())})
 
 
 async def refresh(request: web.Request) -> web.Response:
     gateway = gateway_of(request)
-    account, _ = await _find(gateway, request.match_info["id"])
+    account, record = await _find(gateway, request.match_info["id"])
     if not (account.refresh_token or account.session_token):
         return json_reply({"ok": False, "message": "no refresh or session token to refresh with"})
-    outcome = await gateway.accounts.refresher.refresh(account)
-    ok = outcome in ("refreshed", "adopted")
-    return json_reply({"ok": ok, "message": str(outcome), "status": account.status})
+    if record is not None:
+        outcome = await ops.refresh(gateway.accounts, record)
+        return json_reply({"ok": outcome.ok, "message": outcome.message})
+    result = await gateway.accounts.refresher.refresh(account)
+    return json_reply({"ok": result in ("refreshed", "adopted"), "message": str(result)})
 
 
 ROUTES = [
