@@ -18,7 +18,10 @@ from __future__ import annotations
 import builtins
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeAlias, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, get_args
+
+if TYPE_CHECKING:
+    from gptgate.storage.usage import SqlUsageStore
 
 Status: TypeAlias = Literal["active", "disabled", "needs_relogin", "deactivated"]
 STATUSES: frozenset[str] = frozenset(get_args(Status))
@@ -101,6 +104,9 @@ class UnsupportedDatabase(StoreError):
 
 class Store(Protocol):
     """Where accounts live. Implementations: ``gptgate.storage.sql.SqlStore`` (SQLite, PostgreSQL)."""
+
+    #: the usage table (one row per model call): batches in, totals and exports out
+    usage: SqlUsageStore
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; safe to call again and from several processes."""

@@ -30,6 +30,7 @@ from gptgate.storage.base import (
 )
 from gptgate.storage.crypto import TokenCipher
 from gptgate.storage.schema import accounts
+from gptgate.storage.usage import SqlUsageStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -41,6 +42,8 @@ class SqlStore:
         self.engine = engine
         self._cipher = cipher
         self._sqlite = engine.dialect.name == "sqlite"
+        #: the usage table (one row per model call), on the same engine
+        self.usage = SqlUsageStore(engine)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
