@@ -13,6 +13,9 @@ accounts, and nothing that must survive a full restart (that is the store's job)
   wedge everyone; a lock is only ever released by its holder.
 - **notifications**: ``publish``/``subscribe`` so a process that refreshed an account's tokens
   can tell the others to reload it from the store.
+- **limit counters** (client keys): windowed counters that end at a wall-clock time (requests
+  and tokens per minute, token budgets per day/week/month) and concurrency slots that free
+  themselves after a TTL or when their process dies, checked and taken in one atomic call.
 
 TTLs and timeouts are seconds (floats). Names, keys and accounts are free-form strings; an
 account id may not contain a newline. Make one state per process, after any fork. With Redis,
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -51,6 +54,34 @@ class Held:
     name: str
     token: str
     waited: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A windowed counter ``name`` that ends at ``ends_at`` (epoch seconds, then it is gone).
+
+    In :meth:`PoolState.limit_admit` the call is refused while the counter is at ``limit`` or
+    more; once admitted, ``add`` is added. In :meth:`PoolState.limit_close` only ``add`` counts.
+    """
+
+    name: str
+    limit: int
+    ends_at: float
+    add: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One of at most ``limit`` concurrent holders of ``name`` (a client key's open streams).
+
+    ``id`` is unique per call. A slot not given back frees itself after ``ttl`` seconds, and
+    (Redis) as soon as its process stops renewing its registration, so a crash leaks nothing.
+    """
+
+    name: str
+    limit: int
+    id: str
+    ttl: float
 
 
 class LockTimeout(TimeoutError):
@@ -157,6 +188,18 @@ class PoolState(Protocol):
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
         """``async with state.subscribe(ch) as messages: async for m in messages: ...``.
         The subscription is live when the ``async with`` is entered, and ends with it."""
+
+    async def limit_admit(self, checks: Sequence[Check], slot: Slot | None) -> Check | Slot | None:
+        """Atomically: the first check at or over its limit (or the slot, when all ``limit`` are
+        held) is returned and nothing changes; else every check's ``add`` is counted, the slot
+        is taken and None is returned."""
+
+    async def limit_close(self, slot: Slot | None, counts: Sequence[Check]) -> None:
+        """Give ``slot`` back (if held) and add each count's ``add`` to its window."""
+
+    async def limit_seed(self, name: str, value: int, ends_at: float) -> None:
+        """Set the counter ``name`` to ``value`` unless it exists (a window's spend read from
+        the store after a restart; a counter another process already keeps wins)."""
 
     async def close(self) -> None:
         """Stop background work and drop this process's leases."""

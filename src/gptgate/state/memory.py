@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 
-from gptgate.state.base import LOCK_TIMEOUT, Cooldown, Held, LockContext, Messages
+from gptgate.state.base import LOCK_TIMEOUT, Check, Cooldown, Held, LockContext, Messages, Slot
 
 #: The sticky map is swept of expired entries when it grows past this many since the last sweep.
 STICKY_SWEEP_MIN = 1024
@@ -35,6 +35,10 @@ class MemoryState:
         self._sweep_at = STICKY_SWEEP_MIN
         self._locks: dict[str, _Slot] = {}
         self._channels: dict[str, set[Messages]] = {}
+        #: limit counters: name -> [value, ends_at (epoch s)]; slots: name -> {id: expiry (monotonic)}
+        self._counters: dict[str, list[float]] = {}
+        self._counters_sweep_at = STICKY_SWEEP_MIN
+        self._slots: dict[str, dict[str, float]] = {}
 
     # -- cooldowns
 
@@ -140,6 +144,55 @@ class MemoryState:
             subscribers.discard(messages)
             if not subscribers:
                 del self._channels[channel]
+
+    # -- limit counters
+
+    def _counter(self, name: str, now: float) -> float:
+        entry = self._counters.get(name)
+        return entry[0] if entry is not None and entry[1] > now else 0.0
+
+    async def limit_admit(self, checks: Sequence[Check], slot: Slot | None) -> Check | Slot | None:
+        now = time.time()
+        for check in checks:
+            if self._counter(check.name, now) >= check.limit:
+                return check
+        if slot is not None:
+            clock = time.monotonic()
+            held = self._slots.setdefault(slot.name, {})
+            for id_ in [i for i, expiry in held.items() if expiry <= clock]:
+                del held[id_]
+            if len(held) >= slot.limit:
+                return slot
+            held[slot.id] = clock + slot.ttl
+        self._count(checks, now)
+        return None
+
+    async def limit_close(self, slot: Slot | None, counts: Sequence[Check]) -> None:
+        if slot is not None:
+            held = self._slots.get(slot.name)
+            if held is not None:
+                held.pop(slot.id, None)
+                if not held:
+                    del self._slots[slot.name]
+        self._count(counts, time.time())
+
+    async def limit_seed(self, name: str, value: int, ends_at: float) -> None:
+        now = time.time()
+        entry = self._counters.get(name)
+        if (entry is None or entry[1] <= now) and ends_at > now:
+            self._counters[name] = [float(value), ends_at]
+
+    def _count(self, counts: Sequence[Check], now: float) -> None:
+        for count in counts:
+            if count.add and count.ends_at > now:
+                entry = self._counters.get(count.name)
+                if entry is None or entry[1] <= now:
+                    self._counters[count.name] = [float(count.add), count.ends_at]
+                else:
+                    entry[0] += count.add
+        if len(self._counters) >= self._counters_sweep_at:
+            self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
+            self._counters_sweep_at = max(STICKY_SWEEP_MIN, 2 * len(self._counters))
 
     async def close(self) -> None:
         self._leases.clear()

@@ -29,7 +29,7 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -37,7 +37,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from gptgate.state import scripts
-from gptgate.state.base import LOCK_TIMEOUT, Cooldown, Held, LockContext, Messages
+from gptgate.state.base import LOCK_TIMEOUT, Check, Cooldown, Held, LockContext, Messages, Slot
 from gptgate.state.leases import Leases
 from gptgate.state.mirror import CooldownMirror
 
@@ -92,6 +92,8 @@ class RedisState:
         self._leases = Leases(self._sync_leases, sync_every)
         self._acquire_lock = self._client.register_script(scripts.ACQUIRE)
         self._release_lock = self._client.register_script(scripts.RELEASE)
+        self._limit_admit = self._client.register_script(scripts.LIMIT_ADMIT)
+        self._limit_close = self._client.register_script(scripts.LIMIT_CLOSE)
         self._mirror = CooldownMirror()
         self._stale = True
         self._started = False
@@ -277,6 +279,39 @@ class RedisState:
         if not released:
             log.warning("shared state: lock %r outlived its %.3gs TTL before release", held.name, ttl)
 
+    # -- limit counters: one script call each (see scripts.LIMIT_ADMIT)
+
+    async def limit_admit(self, checks: Sequence[Check], slot: Slot | None) -> Check | Slot | None:
+        if slot is not None and not self._started:
+            await self.start()  # the heartbeat keeps this process's registration (slot owner) alive
+        keys = [self.prefix + "limit:" + c.name for c in checks]
+        args: list[str | int] = [len(checks), 0 if slot is None else 1]
+        for check in checks:
+            args += (check.limit, check.add, _epoch_ms(check.ends_at))
+        if slot is not None:
+            keys += (self.prefix + "slots:" + slot.name, self._k_procs)
+            args += (slot.limit, f"{self.proc}|{slot.id}", _ms(slot.ttl), self.proc, self._lease_ttl_ms)
+        refused = int(await self._limit_admit(keys, args))
+        if refused == 0:
+            return None
+        return checks[refused - 1] if refused <= len(checks) else slot
+
+    async def limit_close(self, slot: Slot | None, counts: Sequence[Check]) -> None:
+        keys: list[str] = []
+        args: list[str | int] = [0, ""]
+        if slot is not None:
+            keys.append(self.prefix + "slots:" + slot.name)
+            args = [1, f"{self.proc}|{slot.id}"]
+        for count in counts:
+            if count.add:
+                keys.append(self.prefix + "limit:" + count.name)
+                args += (count.add, _epoch_ms(count.ends_at))
+        if keys:
+            await self._limit_close(keys, args)
+
+    async def limit_seed(self, name: str, value: int, ends_at: float) -> None:
+        await self._client.set(self.prefix + "limit:" + name, value, nx=True, pxat=_epoch_ms(ends_at))
+
     # -- notifications
 
     async def publish(self, channel: str, message: str) -> None:
@@ -338,3 +373,7 @@ class RedisState:
 
 def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
+
+
+def _epoch_ms(when: float) -> int:
+    return max(1, math.ceil(when * 1000))

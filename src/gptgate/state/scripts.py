@@ -11,6 +11,9 @@ Key layout, after the configured prefix (``gptgate:`` by default):
 - ``lock:<name>``      string   the holder's random token, with the lock's TTL
 - ``unlock``           channel  lock names as they are released
 - ``chan:<channel>``   channel  ``publish``/``subscribe``
+- ``limit:<name>``     string   a limit counter (requests or tokens in a window), expiring at the
+                                window's end
+- ``slots:<name>``     zset     "<proc>|<call id>" -> expiry (server ms): a key's open streams
 
 Invariant for leases: ``inflight`` is the sum of the ``inflight:<proc>`` of the processes in
 ``procs``. A process missing its syncs for the lease TTL is reaped by whoever syncs next: its
@@ -113,6 +116,62 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
   redis.call('PUBLISH', ARGV[2], ARGV[3])
   return 1
+end
+return 0
+"""
+
+#: KEYS: n check counters, then (with a slot) the slots zset and the procs zset.
+#: ARGV: n, has slot (1/0), n x (limit, add, ends at ms), then slot limit, member, ttl ms, proc,
+#: lease ttl ms. Returns 0 when admitted (adds counted, slot taken), else the 1-based index of
+#: the first check at its limit, or n + 1 for a full slot set. A full set is first swept of
+#: members whose process has stopped renewing its registration in ``procs`` (crashed): a dead
+#: worker's streams free their slots within the lease TTL instead of the slot TTL.
+LIMIT_ADMIT = (
+    _NOW
+    + """
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[3 * i]) then return i end
+end
+if ARGV[2] == '1' then
+  local slots, procs, base = KEYS[n + 1], KEYS[n + 2], 3 * n + 3
+  local limit, member, ttl, proc = tonumber(ARGV[base]), ARGV[base + 1], tonumber(ARGV[base + 2]), ARGV[base + 3]
+  redis.call('ZREMRANGEBYSCORE', slots, '-inf', '(' .. now)
+  if redis.call('ZCARD', slots) >= limit then
+    for _, m in ipairs(redis.call('ZRANGE', slots, 0, -1)) do
+      local owner = string.sub(m, 1, (string.find(m, '|', 1, true) or 1) - 1)
+      local alive = redis.call('ZSCORE', procs, owner)
+      if owner ~= proc and (not alive or tonumber(alive) < now) then redis.call('ZREM', slots, m) end
+    end
+    if redis.call('ZCARD', slots) >= limit then return n + 1 end
+  end
+  redis.call('ZADD', slots, now + ttl, member)
+  redis.call('PEXPIRE', slots, ttl)
+  redis.call('ZADD', procs, 'GT', now + tonumber(ARGV[base + 4]), proc)
+end
+for i = 1, n do
+  local add = tonumber(ARGV[3 * i + 1])
+  if add > 0 then
+    redis.call('INCRBY', KEYS[i], add)
+    redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i + 2])
+  end
+end
+return 0
+"""
+)
+
+#: KEYS: (with a slot) the slots zset, then the counters.  ARGV: has slot (1/0), slot member,
+#: then per counter (add, ends at ms).
+LIMIT_CLOSE = """
+local first = 1
+if ARGV[1] == '1' then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+  first = 2
+end
+for i = first, #KEYS do
+  local j = 2 * (i - first) + 3
+  redis.call('INCRBY', KEYS[i], ARGV[j])
+  redis.call('PEXPIREAT', KEYS[i], ARGV[j + 1])
 end
 return 0
 """
