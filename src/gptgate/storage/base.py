@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, get_args
 
 if TYPE_CHECKING:
+    from gptgate.storage.keys import KeyStore
     from gptgate.storage.usage import SqlUsageStore
 
 Status: TypeAlias = Literal["active", "disabled", "needs_relogin", "deactivated"]
@@ -104,6 +105,10 @@ class UnsupportedDatabase(StoreError):
 
 class Store(Protocol):
     """Where accounts live. Implementations: ``gptgate.storage.sql.SqlStore`` (SQLite, PostgreSQL)."""
+
+    @property
+    def keys(self) -> KeyStore:
+        """Client API keys, in the same database (``storage/keys.py``)."""
 
     #: the usage table (one row per model call): batches in, totals and exports out
     usage: SqlUsageStore

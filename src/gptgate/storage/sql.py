@@ -29,6 +29,7 @@ from gptgate.storage.base import (
     StoreError,
 )
 from gptgate.storage.crypto import TokenCipher
+from gptgate.storage.keys import SqlKeyStore
 from gptgate.storage.schema import accounts
 from gptgate.storage.usage import SqlUsageStore
 
@@ -42,6 +43,8 @@ class SqlStore:
         self.engine = engine
         self._cipher = cipher
         self._sqlite = engine.dialect.name == "sqlite"
+        #: client API keys (``storage/keys.py``)
+        self.keys = SqlKeyStore(engine)
         #: the usage table (one row per model call), on the same engine
         self.usage = SqlUsageStore(engine)
 
