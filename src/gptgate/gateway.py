@@ -15,6 +15,7 @@ from gptgate.dispatch.context import Observers
 from gptgate.dispatch.dispatcher import Dispatcher
 from gptgate.dispatch.models import ModelCatalog
 from gptgate.observability.calls import MetricsObserver
+from gptgate.observability.usage import UsageRecorder
 from gptgate.settings import Settings
 from gptgate.state import make_state
 from gptgate.state.base import PoolState
@@ -146,7 +147,11 @@ class Gateway:
         self.upstreams = build_upstreams(settings, self.transport)
         self.byo = build_byo(settings)
         #: limits, usage and metrics: they admit and record every model call
-        self.observers = Observers([MetricsObserver()])
+        #: usage accounting: a row per model call, written in batches (and the pool's burn rates)
+        self.usage = UsageRecorder.from_settings(
+            settings, self.store.usage if self.store is not None else None, lambda: self.pool.accounts
+        )
+        self.observers = Observers([MetricsObserver(), self.usage])
         self.dispatcher = Dispatcher(
             self.pool,
             self.upstreams,
@@ -161,6 +166,7 @@ class Gateway:
 
     async def start(self) -> None:
         await self.accounts.start()
+        self.usage.start()
         self.refresh_models_soon()
 
     def refresh_models_soon(self) -> None:
@@ -191,6 +197,7 @@ class Gateway:
         await self.accounts.close()
         if self.byo is not None:
             await self.byo.close()
+        await self.usage.close()  # before the store closes: what waits is written
         await self.state.close()
         if self.store is not None:
             self.store.close()

@@ -203,6 +203,29 @@ class Settings(BaseSettings):
         "over the period (0: only from the headers of served requests).",
     )
 
+    # -- usage accounting
+    usage_batch_size: int = Field(
+        200,
+        ge=1,
+        description="Usage rows are written as soon as this many wait (one executemany); with "
+        "usage_flush_seconds this bounds what a kill -9 can lose.",
+    )
+    usage_flush_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="Usage rows wait at most this long before they are written (the age bound of "
+        "what a kill -9 can lose).",
+    )
+    usage_buffer_rows: int = Field(
+        50_000,
+        ge=1,
+        description="Most usage rows kept in memory while the store cannot take them; beyond it the "
+        "oldest are dropped, counted and warned about.",
+    )
+    usage_retention_days: float = Field(
+        90.0, ge=0, description="Usage rows older than this are pruned daily; 0 keeps them forever."
+    )
+
     # -- token endpoints
     oauth_token_url: str = Field(
         "https://auth.openai.com/oauth/token",

@@ -30,6 +30,7 @@ from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.fold import Folder
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.dispatch.context import CallContext, Observers
+from gptgate.dispatch.session import session_for
 from gptgate.types import JSONObject
 from gptgate.upstreams.base import Upstream, UpstreamStream
 
@@ -145,7 +146,7 @@ class Dispatcher:
         """An open stream, or the error the client should get (after bounded retries)."""
         call.door = request.origin
         call.model = request.model
-        call.session = call.session or request.session_key
+        call.session = session_for(request, call)  # derived when the client sent none
         await self.observers.admit(call, request)
         upstream = self.upstream_for(request, call)
         if call.byo is not None:
