@@ -1,0 +1,1 @@
+"""The ChatGPT web conversation backend (``/backend-api/conversation``), through an operator's gateway."""
