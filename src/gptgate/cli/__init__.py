@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from gptgate import __version__
 from gptgate.cli import accounts_check
 from gptgate.cli.accounts import accounts
+from gptgate.cli.usage import usage
 from gptgate.settings import Settings, is_loopback, load_settings
 from gptgate.simulator.cli import simulate
 
@@ -95,6 +96,7 @@ main.add_command(simulate)
 accounts.add_command(accounts_check.test)
 accounts.add_command(accounts_check.refresh)
 main.add_command(accounts)
+main.add_command(usage)
 
 if __name__ == "__main__":
     main()
