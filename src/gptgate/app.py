@@ -11,7 +11,7 @@ from gptgate.admin.app import setup_admin
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, NotFoundError, RequestError
 from gptgate.gateway import Gateway
-from gptgate.http import CALL, GATEWAY, authorize, new_call
+from gptgate.http import API_PREFIX, CALL, GATEWAY, api_root, authorize, new_call
 from gptgate.observability.health import health_routes
 from gptgate.observability.logs import REQUEST_ID
 from gptgate.observability.metrics import metrics_handler
@@ -92,8 +92,9 @@ def create_app(gateway: Gateway) -> web.Application:
     app.router.add_routes(health_routes())
     app.router.add_get("/metrics", metrics_handler)
     setup_admin(app, gateway)
+    prefix = app[API_PREFIX] = api_root(gateway.settings.api_prefix)  # the API only under it
     for route in routes():
-        app.router.add_route(route.method, route.path, route.handler)
+        app.router.add_route(route.method, prefix + route.path, route.handler)
 
     async def on_startup(app: web.Application) -> None:
         await gateway.start()

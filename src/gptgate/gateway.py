@@ -14,6 +14,8 @@ from gptgate.accounts.refresh import Refresher
 from gptgate.dispatch.context import Observers
 from gptgate.dispatch.dispatcher import Dispatcher
 from gptgate.dispatch.models import ModelCatalog
+from gptgate.keys.limits import KeyLimiter
+from gptgate.keys.ring import KeyRing
 from gptgate.observability.calls import MetricsObserver
 from gptgate.observability.usage import UsageRecorder
 from gptgate.settings import Settings
@@ -151,7 +153,11 @@ class Gateway:
         self.usage = UsageRecorder.from_settings(
             settings, self.store.usage if self.store is not None else None, lambda: self.pool.accounts
         )
-        self.observers = Observers([MetricsObserver(), self.usage])
+        #: client keys by secret hash (reloaded when the store changes) and their limits
+        self.keys = KeyRing(self.store)
+        self.accounts.on_store_change.append(self.keys.reload)
+        self.limits = KeyLimiter(self.state, self.store)
+        self.observers = Observers([self.limits, MetricsObserver(), self.usage])
         self.dispatcher = Dispatcher(
             self.pool,
             self.upstreams,
@@ -165,6 +171,7 @@ class Gateway:
         self._models_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self.keys.start()
         await self.accounts.start()
         self.usage.start()
         self.refresh_models_soon()
@@ -198,6 +205,7 @@ class Gateway:
         if self.byo is not None:
             await self.byo.close()
         await self.usage.close()  # before the store closes: what waits is written
+        await self.keys.close()
         await self.state.close()
         if self.store is not None:
             self.store.close()

@@ -16,6 +16,8 @@ from gptgate.gateway import Gateway
 from gptgate.types import JSONObject, UpstreamName
 
 GATEWAY = web.AppKey("gateway", Gateway)
+#: The secret path prefix (``api_prefix`` as ``/secret``, or ""): the API is served only under it.
+API_PREFIX = web.AppKey("api_prefix", str)
 #: The per-call context (client key, door, pinned upstream, ...), made by the middleware.
 CALL = web.RequestKey("call", CallContext)
 #: Path prefixes that pin an upstream (seed-compatible: ``/codex/v1/...``).
@@ -39,9 +41,21 @@ def call_of(request: web.Request) -> CallContext:
     return call
 
 
+def api_root(prefix: str | None) -> str:
+    """``api_prefix`` as a path (``/secret``), "" when unset."""
+    stripped = (prefix or "").strip("/")
+    return "/" + stripped if stripped else ""
+
+
+def api_path(request: web.Request, path: str) -> str:
+    """``path`` without the app's secret ``api_prefix`` (routes are named without it)."""
+    prefix = request.app.get(API_PREFIX, "")
+    return path[len(prefix) :] if prefix and path.startswith(prefix + "/") else path
+
+
 def new_call(request: web.Request) -> CallContext:
     call = CallContext(request_id="req_" + token_hex(12))
-    path = request.path
+    path = api_path(request, request.path)
     for prefix, upstream in PINNED_PREFIXES.items():
         if path.startswith(prefix):
             call.upstream = upstream
@@ -70,8 +84,10 @@ def client_key(request: web.Request) -> str | None:
     )
 
 
-def check_key(request: web.Request, keys: list[str]) -> None:
-    if not keys:
+def check_key(request: web.Request, keys: list[str], stored: bool = False) -> None:
+    """Refuse unless the request presents one of ``keys``; with no keys (and no ``stored`` keys
+    that the caller has already tried) anyone is served."""
+    if not keys and not stored:
         return
     presented = client_key(request)
     if not presented:
@@ -88,18 +104,33 @@ def is_key(presented: str, keys: list[str]) -> bool:
 async def authorize(request: web.Request, gateway: Gateway, call: CallContext) -> None:
     """Admit a request, or raise AuthenticationError.
 
-    Without ``byo_tokens`` this is :func:`check_key`. With it: one of ``api_keys`` is served
+    A stored client key (``gptgate keys``) is found by its hash in the gateway's key ring and
+    kept in ``call.key`` (its limits apply in dispatch); a revoked or expired one is refused
+    with a message that says so. Once any key is stored, every request needs a key.
+    Otherwise, without ``byo_tokens`` this is :func:`check_key`. With it: one of ``api_keys`` is served
     from the pool; a ChatGPT access or refresh token (``token`` or ``token,account_id``, the
     ``ChatGPT-Account-ID`` header) is served from its own account, kept in ``call.byo``;
     anything else is refused with ``byo_only``, else checked against ``api_keys`` as usual (with
     none configured, the pool serves it).
     """
     keys = gateway.settings.key_values()
+    ring = gateway.keys
+    presented = client_key(request)
+    if presented and ring.configured:
+        stored = ring.find(presented)
+        if stored is not None:
+            refusal = stored.refusal()
+            if refusal is not None:
+                raise AuthenticationError(
+                    refusal, code="revoked_api_key" if stored.revoked_at else "expired_api_key"
+                )
+            call.key = stored
+            ring.used(stored, time.time())
+            return
     byo = gateway.byo
     if byo is None:
-        check_key(request, keys)
+        check_key(request, keys, ring.configured)
         return
-    presented = client_key(request)
     if presented and keys and is_key(presented, keys):
         return  # a configured key: the pool serves it
     credential = byo.detect(presented, request.headers.get(ACCOUNT_HEADER)) if presented else None
@@ -108,7 +139,7 @@ async def authorize(request: web.Request, gateway: Gateway, call: CallContext) -
     elif gateway.settings.byo_only:
         raise AuthenticationError(BYO_ONLY, code="missing_chatgpt_token")
     else:
-        check_key(request, keys)
+        check_key(request, keys, ring.configured)
 
 
 def ignored_header(req: CanonicalRequest) -> dict[str, str]:

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Client API keys (Bearer / x-api-key). Required to listen on a non-loopback address.",
     )
+    api_prefix: str | None = Field(
+        None,
+        description="Secret path prefix (chat2api's API_PREFIX): the API is served only under "
+        "/{api_prefix}/v1/... (health, metrics and /admin stay where they are).",
+    )
     max_body_mb: float = Field(32.0, gt=0, description="Largest request body accepted, in MiB.")
     keepalive_seconds: float = Field(
         15.0, gt=0, description="Idle time before a keep-alive is sent on a stream."

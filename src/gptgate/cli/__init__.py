@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from gptgate import __version__
 from gptgate.cli import accounts_check
 from gptgate.cli.accounts import accounts
+from gptgate.cli.keys import keys, stored_keys_exist
 from gptgate.cli.usage import usage
 from gptgate.settings import Settings, is_loopback, load_settings
 from gptgate.simulator.cli import simulate
@@ -50,10 +51,10 @@ def serve(config: Path | None, **flags: Any) -> None:
     from gptgate.server import configure_logging, run
 
     configure_logging(settings.log_level, settings.log_format, settings.log_file)
-    if not is_loopback(settings.host) and not settings.api_keys:
+    if not is_loopback(settings.host) and not settings.api_keys and not stored_keys_exist(settings):
         raise click.UsageError(
-            f"refusing to listen on {settings.host} without an API key: set --api-key or GPTGATE_API_KEYS "
-            "(gptgate is never an open proxy)."
+            f"refusing to listen on {settings.host} without an API key: set --api-key or GPTGATE_API_KEYS, "
+            "or create one with 'gptgate keys create' (gptgate is never an open proxy)."
         )
     accounts = None
     if settings.demo:
@@ -97,6 +98,7 @@ accounts.add_command(accounts_check.test)
 accounts.add_command(accounts_check.refresh)
 main.add_command(accounts)
 main.add_command(usage)
+main.add_command(keys)
 
 if __name__ == "__main__":
     main()

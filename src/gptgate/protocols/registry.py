@@ -15,6 +15,7 @@ from typing import Literal
 from aiohttp import web
 
 from gptgate.errors import GatewayError
+from gptgate.http import api_path
 from gptgate.protocols import models as openai_models
 from gptgate.protocols import openai_errors
 from gptgate.protocols.anthropic import errors as anthropic_errors
@@ -123,7 +124,7 @@ def routes() -> list[Route]:
 
 def _template(request: web.Request) -> str | None:
     resource = request.match_info.route.resource
-    return resource.canonical if resource is not None else None
+    return api_path(request, resource.canonical) if resource is not None else None
 
 
 _FAMILY_BY_ROUTE: dict[tuple[str, str], Family] = {

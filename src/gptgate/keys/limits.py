@@ -1,0 +1,232 @@
+"""Per-key limits, enforced as a ``CallObserver``: admitted in dispatch, given back at close.
+
+``admit`` (after the model is resolved, before an account is leased) checks, in order: allowed
+models (globs against the name the client sent and the upstream model), allowed upstreams, the
+reasoning effort (clamped down to ``max_effort``, never refused), then in ONE shared-state call
+(one Redis script): requests this minute, tokens this minute, the day / week / month budgets
+and a concurrency slot. ``call_closed`` gives the slot back and adds the call's tokens to the
+windows in one more call. Nothing runs per stream event and the store is not queried on the
+hot path: a budget window's spend is read from the usage table once per key and window in a
+process (after a restart the shared counter may be gone), and seeded only where no other
+process keeps the counter already.
+
+Windows are UTC calendar windows (minute, day, ISO week from Monday, month), so a refusal's
+``Retry-After`` is exactly the time until the window that refused ends; a concurrency refusal
+says 1 s (streams end when they end).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+from gptgate.errors import KeyLimitExceeded, PermissionDenied
+from gptgate.keys.model import EFFORTS, ClientKey, KeyLimits
+from gptgate.observability.metrics import limit_refused
+from gptgate.state.base import Check, PoolState, Slot
+
+if TYPE_CHECKING:
+    from gptgate.canonical.request import CanonicalRequest
+    from gptgate.dispatch.context import CallContext
+    from gptgate.storage import Store
+
+log = logging.getLogger("gptgate.keys")
+
+#: A slot not given back (its process hung) frees itself after this long; a crashed process's
+#: slots go sooner with Redis (its registration lapses, see ``state/scripts.py``).
+SLOT_TTL = 3600.0
+BUDGETS = (("daily_tokens", "day"), ("weekly_tokens", "week"), ("monthly_tokens", "month"))
+#: an effort below this is what an upstream picks when none is sent
+DEFAULT_EFFORT = "medium"
+
+
+def window(kind: str, now: float) -> tuple[float, float]:
+    """(start, end) in epoch seconds of the UTC calendar window ``minute``/``day``/``week``/``month``."""
+    if kind == "minute":
+        start = now // 60 * 60
+        return start, start + 60
+    day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if kind == "day":
+        return day.timestamp(), (day + timedelta(days=1)).timestamp()
+    if kind == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday.timestamp(), (monday + timedelta(days=7)).timestamp()
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first.timestamp(), following.timestamp()
+
+
+class KeyLimiter:
+    """The limits observer (``gateway.observers``)."""
+
+    def __init__(self, state: PoolState, store: Store | None, *, slot_ttl: float = SLOT_TTL) -> None:
+        self.state = state
+        self.store = store
+        self._slot_ttl = slot_ttl
+        #: slots held by calls of this process, by request id
+        self._held: dict[str, Slot] = {}
+        #: budget windows whose spend this process has seeded from the store
+        self._seeded: set[str] = set()
+
+    async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
+        key = call.key
+        if key is None:
+            return
+        limits = key.limits
+        _check_model(key, request)
+        _check_upstream(key, call.upstream or "codex")
+        if limits.max_effort is not None:
+            clamp_effort(request, limits.max_effort)
+        now = time.time()
+        checks = await self._checks(key, now)
+        slot = None
+        if limits.concurrency is not None:
+            slot = Slot("conc:" + key.id, limits.concurrency, call.request_id, self._slot_ttl)
+        if not checks and slot is None:
+            return
+        refused = await self.state.limit_admit(checks, slot)
+        if refused is not None:
+            raise _refusal(key, refused, now)
+        if slot is not None:
+            self._held[call.request_id] = slot
+
+    async def _checks(self, key: ClientKey, now: float) -> list[Check]:
+        limits = key.limits
+        checks: list[Check] = []
+        start, end = window("minute", now)
+        minute = int(start // 60)
+        if limits.rpm is not None:
+            checks.append(Check(f"rpm:{key.id}:{minute}", limits.rpm, end, add=1))
+        if limits.tpm is not None:
+            checks.append(Check(f"tpm:{key.id}:{minute}", limits.tpm, end))
+        for field, kind in BUDGETS:
+            limit = getattr(limits, field)
+            if limit is not None:
+                start, end = window(kind, now)
+                name = f"{kind}:{key.id}:{int(start)}"
+                if name not in self._seeded:
+                    await self._seed(key.id, name, start, end)
+                checks.append(Check(name, limit, end))
+        return checks
+
+    async def _seed(self, key_id: str, name: str, start: float, end: float) -> None:
+        """The window's spend so far from the usage table, once per process (budgets survive a
+        restart even on in-process state)."""
+        if self.store is not None:
+            spent = await asyncio.to_thread(self.store.keys.spend, key_id, start)
+            await self.state.limit_seed(name, spent, end)
+        self._seeded.add(name)
+
+    async def call_closed(self, call: CallContext) -> None:
+        key = call.key
+        if key is None:
+            return
+        slot = self._held.pop(call.request_id, None)
+        counts = _counts(key.limits, key.id, _tokens(call), time.time())
+        if slot is None and not counts:
+            return
+        try:
+            await self.state.limit_close(slot, counts)
+        except Exception as exc:  # never fails a call; a slot not given back expires by itself
+            log.warning("cannot record a call against key %s's limits: %s", key.id, exc)
+
+
+def _check_model(key: ClientKey, request: CanonicalRequest) -> None:
+    globs = key.limits.models
+    if not globs:
+        return
+    names = (request.requested_model or request.model, request.model)
+    if any(fnmatchcase(name, glob) for glob in globs for name in names):
+        return
+    limit_refused("model")
+    raise PermissionDenied(
+        f"This API key may not use the model '{names[0]}' (allowed: {', '.join(globs)}).",
+        param="model",
+        code="model_not_allowed",
+    )
+
+
+def _check_upstream(key: ClientKey, upstream: str) -> None:
+    allowed = key.limits.upstreams
+    if allowed and upstream not in allowed:
+        limit_refused("upstream")
+        raise PermissionDenied(
+            f"This API key may not use the upstream '{upstream}' (allowed: {', '.join(allowed)}).",
+            code="upstream_not_allowed",
+        )
+
+
+def clamp_effort(request: CanonicalRequest, max_effort: str) -> None:
+    """Lower the requested reasoning effort to ``max_effort`` (one it does not know is left to
+    the model's own clamp); with none requested and a ceiling below the usual default, ask for
+    the ceiling."""
+    reasoning = dict(request.reasoning or {})
+    effort = reasoning.get("effort")
+    ceiling = EFFORTS.index(max_effort)
+    if effort is None:
+        if ceiling >= EFFORTS.index(DEFAULT_EFFORT):
+            return
+    elif not isinstance(effort, str) or effort not in EFFORTS or EFFORTS.index(effort) <= ceiling:
+        return
+    reasoning["effort"] = max_effort
+    request.reasoning = reasoning
+
+
+def _refusal(key: ClientKey, refused: Check | Slot, now: float) -> KeyLimitExceeded:
+    limit = refused.limit
+    if isinstance(refused, Slot):
+        limit_refused("concurrency")
+        return KeyLimitExceeded(
+            f"This API key already has {limit} request(s) in progress, its concurrency limit; "
+            "retry when one has finished.",
+            code="concurrency_limit_exceeded",
+            retry_after=1.0,
+        )
+    kind = refused.name.partition(":")[0]
+    wait = max(0.0, refused.ends_at - now)
+    if kind in ("rpm", "tpm"):
+        limit_refused(kind)
+        what = "requests" if kind == "rpm" else "tokens"
+        return KeyLimitExceeded(
+            f"This API key is over its limit of {limit} {what} per minute; retry in {wait:.0f}s.",
+            code=f"{kind}_limit_exceeded",
+            retry_after=wait,
+        )
+    limit_refused("budget")
+    period = {"day": "daily", "week": "weekly", "month": "monthly"}[kind]
+    ends = datetime.fromtimestamp(refused.ends_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return KeyLimitExceeded(
+        f"This API key has used its {period} budget of {limit} tokens; it renews at {ends}.",
+        code=f"{period}_budget_exceeded",
+        retry_after=wait,
+    )
+
+
+def _tokens(call: CallContext) -> int:
+    usage = call.usage()
+    if usage is None:
+        return 0
+    total = 0
+    for field in ("input_tokens", "output_tokens"):
+        value = usage.get(field)
+        if isinstance(value, int):
+            total += value
+    return total
+
+
+def _counts(limits: KeyLimits, key_id: str, tokens: int, now: float) -> list[Check]:
+    if tokens <= 0:
+        return []
+    counts: list[Check] = []
+    if limits.tpm is not None:
+        start, end = window("minute", now)
+        counts.append(Check(f"tpm:{key_id}:{int(start // 60)}", 0, end, add=tokens))
+    for field, kind in BUDGETS:
+        if getattr(limits, field) is not None:
+            start, end = window(kind, now)
+            counts.append(Check(f"{kind}:{key_id}:{int(start)}", 0, end, add=tokens))
+    return counts
