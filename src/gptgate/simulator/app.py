@@ -57,6 +57,7 @@ from gptgate.simulator.validate import (
     parse_json,
     validate_turn,
 )
+from gptgate.simulator.web import add_web_routes
 
 CATALOG_KEY: web.AppKey[tuple[bytes, str]] = web.AppKey("gptgate_simulator_catalog")
 MODELS_KEY: web.AppKey[frozenset[str]] = web.AppKey("gptgate_simulator_models")
@@ -238,4 +239,5 @@ def create_app(config: SimulatorConfig | None = None) -> web.Application:
     add_control_routes(app)
     add_account_control_routes(app)
     add_device_auth_routes(app)
+    add_web_routes(app)  # the ChatGPT web backend (web.py)
     return app

@@ -1,0 +1,243 @@
+"""The ChatGPT web upstream: open a conversation turn, stream it as canonical events, list models.
+
+It talks to one or more operator-supplied gateway base URLs (chat2api's ``CHATGPT_BASE_URL``)
+that accept the web protocol; base URLs fail over as the Codex upstream's do (unreachable, no
+first byte in time, 5xx, a browser challenge: next base). With ``sentinel`` on, each turn first
+makes the requirements call and solves the proof of work in a worker thread (``sentinel.py``);
+off (chat2api's ``CONVERSATION_ONLY``), the gateway supplies those tokens itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+import orjson
+
+from gptgate import errors
+from gptgate.accounts.model import Account
+from gptgate.canonical.events import Event
+from gptgate.canonical.request import CanonicalRequest
+from gptgate.canonical.tokens import count_request
+from gptgate.types import JSONObject
+from gptgate.upstreams.chatgpt_web import sentinel
+from gptgate.upstreams.chatgpt_web.decode import WebStreamDecoder
+from gptgate.upstreams.chatgpt_web.encode import (
+    CONVERSATION_PATH,
+    PATHS,
+    ConversationOptions,
+    FollowUp,
+    build_headers,
+    device_id,
+    encode_body,
+)
+from gptgate.upstreams.chatgpt_web.errors import classify
+from gptgate.upstreams.chatgpt_web.models import WebModel, parse_models, resolve
+from gptgate.upstreams.egress import PROXY_COOLDOWN, Egress, EgressProxyUnavailable, mask
+from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
+
+log = logging.getLogger("gptgate.upstream.chatgpt_web")
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+)
+
+
+class WebStream:
+    """One streaming answer; see ``UpstreamStream``."""
+
+    __slots__ = ("_closed", "_resp", "decoder")
+
+    def __init__(self, resp: TransportResponse, decoder: WebStreamDecoder) -> None:
+        self._resp = resp
+        self.decoder = decoder
+        self._closed = False
+
+    async def batches(self) -> AsyncIterator[list[Event]]:
+        decoder = self.decoder
+        try:
+            async for chunk in self._resp.chunks():
+                events = decoder.feed(chunk)  # after the end it still reads a late title
+                if events:
+                    yield events
+            tail = decoder.flush() if decoder.terminal is None else []
+        except Exception as exc:  # a transport failure ends the stream in-band
+            if decoder.terminal is not None:
+                return
+            log.warning("web upstream stream broke: %s", exc.__class__.__name__)
+            tail = [decoder.cut("stream_disconnected", f"upstream stream broke ({exc.__class__.__name__})")]
+        if tail:
+            yield tail
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._resp.aclose(self.decoder.terminal is not None)
+
+
+class ChatGptWebUpstream:
+    name = "chatgpt_web"
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        base_urls: Sequence[str],
+        first_byte_timeout: float,
+        conversation_path: str = CONVERSATION_PATH,
+        options: ConversationOptions | None = None,
+        sentinel_tokens: bool = False,
+        pow_hardest: str = sentinel.DEFAULT_HARDEST,
+        user_agent: str = DEFAULT_USER_AGENT,
+        egress: Egress | None = None,
+    ) -> None:
+        if conversation_path not in PATHS:
+            raise ValueError(f"conversation_path must be one of {sorted(PATHS)}")
+        if not base_urls:
+            raise ValueError("at least one base URL is needed")
+        self._bases = [url.rstrip("/") for url in base_urls]
+        self._path = conversation_path
+        self._options = options or ConversationOptions()
+        self._sentinel = sentinel_tokens
+        self._hardest = pow_hardest
+        self._agent = user_agent
+        self._egress = egress or Egress()
+        self._transport = transport
+        self._first_byte_timeout = first_byte_timeout
+        self._next = 0
+        #: slugs the accounts' ``/backend-api/models`` listed (served beyond the fixed table)
+        self.listed: set[str] = set()
+
+    async def open(
+        self, request: CanonicalRequest, account: Account, follow_up: FollowUp | None = None
+    ) -> WebStream:
+        model = _web_model(request.model, self.listed)
+        body = orjson.dumps(encode_body(request, model, self._options, follow_up=follow_up))
+        proxy = self._egress.proxy_for(account)
+        last: errors.UpstreamError | None = None
+        for base in self._order():
+            headers = self._headers(account, base)
+            try:
+                if self._sentinel:
+                    headers.update(await self._sentinel_headers(base, headers, proxy, account))
+                resp = await self._post(base + self._path, headers, body, proxy, account)
+                if resp.status != 200 or "application/json" in resp.headers.get("content-type", ""):
+                    data = await resp.read()
+                    await resp.aclose(True)
+                    raise classify(
+                        resp.status if resp.status != 200 else 502,
+                        resp.headers,
+                        data,
+                        model=model.slug,
+                        follow_up=follow_up is not None,
+                    )
+            except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
+                log.warning("web base %s failed (%s)", mask(base), exc.message)
+                last = exc
+                continue
+            decoder = WebStreamDecoder(
+                request.requested_model or request.model, input_tokens=count_request(request)
+            )
+            return WebStream(resp, decoder)
+        assert last is not None
+        raise last
+
+    def _order(self) -> list[str]:
+        """Round robin over the base URLs; each attempt tries every base once."""
+        start, self._next = self._next, (self._next + 1) % len(self._bases)
+        return self._bases[start:] + self._bases[:start]
+
+    def _headers(self, account: Account, base: str) -> dict[str, str]:
+        return build_headers(account, self._options, base_url=base, device_id=device_id(account))
+
+    async def _sentinel_headers(
+        self, base: str, headers: dict[str, str], proxy: str | None, account: Account
+    ) -> dict[str, str]:
+        config = sentinel.browser_config(self._agent)
+        p = await asyncio.to_thread(sentinel.requirements_token, config)
+        call = {**headers, "accept": "*/*"}
+        resp = await self._post(
+            base + "/backend-api/sentinel/chat-requirements", call, orjson.dumps({"p": p}), proxy, account
+        )
+        data = await resp.read()
+        await resp.aclose(True)
+        if resp.status != 200:
+            raise classify(resp.status, resp.headers, data)
+        req = sentinel.parse_requirements(orjson.loads(data))
+        if req.arkose_required:
+            raise errors.AccountForbidden(
+                "the web backend demands an Arkose token (the gateway's job)", code="arkose_required"
+            )
+        if req.token is None:
+            raise errors.UpstreamUnavailable("the requirements call returned no token")
+        proof = None
+        if req.proof_required and req.seed is not None and req.difficulty:
+            if sentinel.too_hard(req.difficulty, self._hardest):
+                raise errors.AccountForbidden(
+                    f"proof-of-work difficulty too high: {req.difficulty}", code="pow_too_hard"
+                )
+            proof = await asyncio.to_thread(sentinel.proof_token, req.seed, req.difficulty, config)
+            if proof is None:
+                raise errors.AccountForbidden("failed to solve the proof of work", code="pow_unsolved")
+        return sentinel.sentinel_headers(req.token, proof)
+
+    async def _post(
+        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None, account: Account
+    ) -> TransportResponse:
+        try:
+            async with asyncio.timeout(self._first_byte_timeout):
+                return await self._transport.post(url, headers, body, proxy)
+        except ProxyFailed as exc:
+            log.warning(
+                "egress proxy %s of account %s failed: %s", mask(exc.proxy), account.label(), exc.reason
+            )
+            raise EgressProxyUnavailable(
+                f"the account's egress proxy failed: {exc.reason}", retry_after=PROXY_COOLDOWN
+            ) from exc
+        except TimeoutError as exc:
+            raise errors.UpstreamTimeout("the upstream sent no answer in time") from exc
+        except Exception as exc:
+            raise errors.UpstreamUnavailable(f"cannot reach the upstream ({exc.__class__.__name__})") from exc
+
+    async def list_models(self, account: Account) -> list[JSONObject]:
+        """The account's ``/backend-api/models`` (the first base that answers)."""
+        proxy = self._egress.proxy_for(account)
+        last: Exception | None = None
+        for base in self._order():
+            headers = {**self._headers(account, base), "accept": "*/*"}
+            del headers["content-type"]
+            try:
+                status, resp_headers, body = await self._transport.get(
+                    base + "/backend-api/models", headers, proxy
+                )
+            except ProxyFailed as exc:
+                raise EgressProxyUnavailable(
+                    f"the account's egress proxy failed: {exc.reason}", retry_after=PROXY_COOLDOWN
+                ) from exc
+            except Exception as exc:
+                last = exc
+                continue
+            if status >= 500:
+                last = classify(status, resp_headers, body)
+                continue
+            if status != 200:
+                raise classify(status, resp_headers, body)
+            models = parse_models(orjson.loads(body))
+            self.listed.update(m["slug"] for m in models)
+            return models
+        raise errors.UpstreamUnavailable(f"no web base URL answered ({last.__class__.__name__})")
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+
+def _web_model(name: str, listed: set[str]) -> WebModel:
+    try:
+        model = resolve(name, listed)
+    except ValueError as exc:
+        raise errors.ModelNotFound(str(exc), param="model") from exc
+    if model is None:
+        raise errors.ModelNotFound(
+            f"The model `{name}` is not served by the ChatGPT web upstream.", param="model"
+        )
+    return model
