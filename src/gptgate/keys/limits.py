@@ -192,7 +192,7 @@ def _refusal(key: ClientKey, refused: Check | Slot, now: float) -> KeyLimitExcee
         limit_refused(kind)
         what = "requests" if kind == "rpm" else "tokens"
         return KeyLimitExceeded(
-            f"This API key is over its limit of {limit} {what} per minute; retry in {wait:.0f}s.",
+            f"This API key is over its limit of {limit} {what} per minute (see Retry-After).",
             code=f"{kind}_limit_exceeded",
             retry_after=wait,
         )
