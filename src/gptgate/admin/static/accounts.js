@@ -59,7 +59,8 @@ function renderTable(el, accounts, burn, hasStore, refresh) {
   }
   const rows = accounts.map((a) => {
     const p = burn.get(a.id) || {};
-    const windows = { ...(a.windows || {}), ...((p.windows) || {}) };
+    const pick = (name) => (p.windows && p.windows[name]) || (a.windows && a.windows[name]);
+    const windows = { primary: pick("primary"), secondary: pick("secondary") };
     return h("tr", { dataset: { id: a.id } },
       h("td", { class: "who" }, h("div", { class: "name" }, a.name),
         h("div", { class: "muted" }, a.email && a.email !== a.name ? a.email : shortId(a.account_id))),

@@ -115,7 +115,8 @@ export function dialog(title, body, buttons = []) {
     h("div", { class: "dialog-body" }, body),
     buttons.length ? h("div", { class: "dialog-foot" }, buttons.map((b) =>
       h("button", { class: "btn " + (b.kind || ""), type: "button", id: b.id, onclick: () => b.onclick(close) }, b.label))) : null);
-  el.onclose = () => el.replaceChildren();
+  // "close" fires after a tick: by then another dialog may have opened in this one's place.
+  el.onclose = () => { if (!el.open) el.replaceChildren(); };
   if (!el.open) el.showModal();
   return close;
 }

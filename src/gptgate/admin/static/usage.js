@@ -4,6 +4,9 @@ import { api, optional, h, s, replace, num, when, badge, empty } from "./lib.js"
 const RANGES = { "1h": [3600, 60], "24h": [86400, 1800], "7d": [604800, 21600] };
 const COLORS = ["#2563eb", "#059669", "#d97706", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626", "#4b5563"];
 
+let keyNames = new Map();
+const keyName = (id) => (id ? keyNames.get(id) || id : "–");
+
 export function usagePage(root) {
   const state = { range: "24h", by: "model" };
   const chart = h("div", { id: "usage-chart" });
@@ -32,11 +35,13 @@ export function usagePage(root) {
   const refresh = async () => {
     const [seconds, bucket] = RANGES[state.range];
     const since = Math.floor(Date.now() / 1000) - seconds;
-    const [series, summary, reqs] = await Promise.all([
+    const [series, summary, reqs, keys] = await Promise.all([
       optional(`/usage/series?since=${since}&bucket=${bucket}&by=${state.by}`),
       optional(`/usage/summary?since=${since}&by=${state.by}`),
       optional("/usage/requests?limit=100"),
+      optional("/keys").catch(() => null),
     ]);
+    keyNames = new Map(((keys && keys.keys) || []).map((k) => [k.id, k.name]));
     if (series === null && summary === null) {
       const none = empty("Usage accounting is not available on this gateway yet", "Upgrade gptgate to record one row per request and chart it here.");
       replace(chart, none);
@@ -44,15 +49,16 @@ export function usagePage(root) {
       return;
     }
     for (const el of more()) el.hidden = false;
-    renderChart(chart, series, "series", "tokens");
-    renderChart(requestsChart, series, "requests", "requests");
-    renderTotals(totals, summary);
+    const label = state.by === "key" ? keyName : (name) => name;
+    renderChart(chart, series, "series", "tokens", label);
+    renderChart(requestsChart, series, "requests", "requests", label);
+    renderTotals(totals, summary, state.by);
     renderLatest(latest, reqs);
   };
   return refresh;
 }
 
-function renderChart(el, data, key, unit) {
+function renderChart(el, data, key, unit, label) {
   const buckets = (data && data.buckets) || [];
   const series = Object.entries((data && data[key]) || {});
   if (!buckets.length || !series.length || series.every(([, v]) => v.every((x) => !x))) {
@@ -60,15 +66,18 @@ function renderChart(el, data, key, unit) {
     return;
   }
   const W = 1200, H = 240, L = 56, R = 16, T = 14, B = 28;
-  const max = Math.max(1, ...series.flatMap(([, v]) => v));
+  const step = niceStep(Math.max(1, ...series.flatMap(([, v]) => v)) / 4);
+  const max = step * Math.ceil(Math.max(1, ...series.flatMap(([, v]) => v)) / step);
   const x = (i) => L + (buckets.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (buckets.length - 1));
   const y = (v) => T + (H - T - B) * (1 - v / max);
-  const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => s("g", {},
-    s("line", { x1: L, x2: W - R, y1: y(max * f), y2: y(max * f) }),
-    s("text", { x: L - 8, y: y(max * f) + 4, "text-anchor": "end" }, num(Math.round(max * f)))));
+  const levels = [];
+  for (let v = 0; v <= max + step / 2; v += step) levels.push(v);
+  const grid = levels.map((v) => s("g", {},
+    s("line", { x1: L, x2: W - R, y1: y(v), y2: y(v) }),
+    s("text", { x: L - 8, y: y(v) + 4, "text-anchor": "end" }, num(v))));
   const ticks = [];
-  const step = Math.max(1, Math.ceil(buckets.length / 8));
-  for (let i = 0; i < buckets.length; i += step) {
+  const every = Math.max(1, Math.ceil(buckets.length / 8));
+  for (let i = 0; i < buckets.length; i += every) {
     const d = new Date(buckets[i] * 1000);
     const label = buckets[buckets.length - 1] - buckets[0] > 86400 * 1.5
       ? d.toLocaleDateString("en-GB", { day: "numeric", month: "short" })
@@ -89,18 +98,25 @@ function renderChart(el, data, key, unit) {
   const legend = h("div", { class: "legend" }, series.map(([name, values], n) => {
     const sw = h("span", { class: "swatch" });
     sw.style.background = COLORS[n % COLORS.length];
-    return h("span", {}, sw, `${name} · ${num(values.reduce((a, b) => a + b, 0))}`);
+    return h("span", {}, sw, `${label(name)} · ${num(values.reduce((a, b) => a + b, 0))}`);
   }));
   replace(el, h("div", { class: "panel-body" }, svg), legend);
 }
 
-function renderTotals(el, data) {
+// 1, 2 or 5 times a power of ten, at least 1: whole-number gridlines for counts.
+function niceStep(raw) {
+  const p = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
+  const f = raw / p;
+  return Math.max(1, (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p);
+}
+
+function renderTotals(el, data, by) {
   const rows = (data && data.rows) || [];
   if (!rows.length) { replace(el, empty("Nothing recorded in this period", "Totals per key, account and model appear once requests flow.")); return; }
   replace(el, h("table", { class: "table", id: "usage-totals" },
     h("thead", {}, h("tr", {}, ["Group", "Requests", "Errors", "Input", "Cached", "Output", "Reasoning", "Cache hits"].map((t, i) => h("th", { class: i ? "num" : "" }, t)))),
     h("tbody", {}, rows.map((r) => h("tr", {},
-      h("td", { class: "name" }, r.group ?? "–"),
+      h("td", { class: "name" }, by === "key" ? keyName(r.group) : (r.group ?? "–")),
       h("td", { class: "num" }, num(r.requests)), h("td", { class: "num" }, num(r.errors)),
       h("td", { class: "num" }, num(r.input_tokens)), h("td", { class: "num" }, num(r.cached_tokens)),
       h("td", { class: "num" }, num(r.output_tokens)), h("td", { class: "num" }, num(r.reasoning_tokens)),
@@ -115,7 +131,7 @@ function renderLatest(el, data) {
     h("tbody", {}, rows.map((r) => {
       const failed = r.error_class || (r.status && r.status >= 400);
       return h("tr", { class: failed ? "error-row" : "" },
-        h("td", { class: "muted" }, when(r.time)), h("td", {}, r.key ?? "–"), h("td", {}, r.account ?? "–"),
+        h("td", { class: "muted" }, when(r.time)), h("td", {}, keyName(r.key)), h("td", {}, r.account ?? "–"),
         h("td", {}, r.door ?? "–"), h("td", { class: "mono" }, r.model ?? "–"),
         h("td", { class: "num" }, num(r.input_tokens)), h("td", { class: "num" }, num(r.cached_tokens)), h("td", { class: "num" }, num(r.output_tokens)),
         h("td", { class: "num" }, r.ttft_ms != null ? `${Math.round(r.ttft_ms)} ms` : "–"),
