@@ -21,8 +21,10 @@ from tests.upstreams.proxy_servers import HttpProxy, ProxyServer, Socks5Proxy, c
 TRANSPORTS = ["aiohttp", "curl_cffi"]
 
 
-async def ask(base: str) -> tuple[int, Any]:
-    payload = {"model": "gpt-5.5", "input": "hi", "stream": False}
+async def ask(base: str, text: str = "hi") -> tuple[int, Any]:
+    """One turn; a different ``text`` is a different conversation (a conversation's turns stay on
+    one account through its derived session key)."""
+    payload = {"model": "gpt-5.5", "input": text, "stream": False}
     async with aiohttp.ClientSession() as http, http.post(base + "/v1/responses", json=payload) as resp:
         return resp.status, await resp.json(content_type=None)
 
@@ -121,8 +123,8 @@ async def test_account_with_a_proxy_goes_through_it_and_others_go_direct(
     accounts = [account("acct-proxied", proxy.url), account("acct-direct")]
     served = await start_gateway(simulator.base_url, accounts, codex_transport=transport)
     try:
-        for _ in range(4):
-            status, body = await ask(served.base_url)
+        for n in range(4):
+            status, body = await ask(served.base_url, f"conversation {n}")
             assert status == 200 and body["status"] == "completed"
     finally:
         await served.close()
@@ -179,7 +181,7 @@ async def test_dead_proxy_cools_its_account_and_the_request_moves_on(
     served = await start_gateway(simulator.base_url, [broken, healthy], codex_transport=transport)
     try:
         with caplog.at_level(logging.WARNING):
-            results = [await ask(served.base_url) for _ in range(3)]
+            results = [await ask(served.base_url, f"conversation {n}") for n in range(3)]
     finally:
         await served.close()
     assert [status for status, _ in results] == [200, 200, 200]
