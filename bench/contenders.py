@@ -10,7 +10,11 @@ sends no ``chatgpt-account-id``, is served exactly like gptgate):
 * ``gptgate-chat-curl``: gptgate chat with ``GPTGATE_CODEX_TRANSPORT=curl_cffi``;
 * ``gptgate-chat-pool50`` / ``gptgate-responses-pool50`` (burst phase only): gptgate serving a
   pool of 50 accounts from a fresh SQLite account store (``GPTGATE_ACCOUNT_STORE=true``), against
-  the one-account figures above.
+  the one-account figures above;
+* ``gptgate-chat-bare`` / ``gptgate-chat-ops`` (burst phase, first worker count only): the
+  operator's side off (one account from env, no store, ``GPTGATE_METRICS=false``) and on (one
+  account in a fresh store, usage recorded, metrics on, every request made with a stored client
+  key whose every limit is set), compared with each other.
 
 Every other gptgate server runs with ``GPTGATE_ACCOUNT_STORE=false``: with the store on, gptgate
 would open the operator's default store in ``~/.local/share/gptgate``.
@@ -39,6 +43,12 @@ FLOOR_RELAY = Path(
 )
 ACCOUNT = "bench-account"
 POOL_SIZE = 50
+OPS_ACCOUNT = "bench-ops"
+#: Seconds the bare and ops servers are left alone before and after each measured window: the
+#: usage recorder writes a batch at most ``usage_flush_seconds`` (1 s by default) after its oldest
+#: row, so the warm-up's rows are written before the first CPU reading and the measured
+#: requests' last rows before the second one: the window holds exactly its own usage writes.
+SETTLE_S = 1.25
 POOL_ACCOUNT = re.compile(r"bench-pool-\d+")  # the pool's account ids, as the simulator counts them
 CODEX_PATH = "/backend-api/codex/responses"
 #: events of one simulated turn besides its text deltas: created, in_progress, item added,
@@ -74,6 +84,7 @@ class Contender:
     server: str | None  # key of the server it talks to; None: the simulator itself
     kind: str  # "chat" | "responses"
     path: str
+    settle: float = 0.0  # seconds of quiet before and after each measured window (see SETTLE_S)
 
 
 DIRECT = Contender("direct", None, "responses", CODEX_PATH)
@@ -86,12 +97,17 @@ GW_RESP_POOL = Contender("gptgate-responses-pool50", "gw-pool", "responses", "/v
 #: each pool contender and the one-account contender it is compared with
 POOL_PAIRS = ((GW_CHAT_POOL, GW_CHAT), (GW_RESP_POOL, GW_RESP))
 POOL = (GW_CHAT_POOL, GW_RESP_POOL)
+GW_CHAT_BARE = Contender("gptgate-chat-bare", "gw-bare", "chat", "/v1/chat/completions", SETTLE_S)
+GW_CHAT_OPS = Contender("gptgate-chat-ops", "gw-ops", "chat", "/v1/chat/completions", SETTLE_S)
+#: the operator's side on, and the same server with it off
+OPS_PAIRS = ((GW_CHAT_OPS, GW_CHAT_BARE),)
+OPS = (GW_CHAT_BARE, GW_CHAT_OPS)
 ALL = (DIRECT, YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # time to first token
 RELAYS = (YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # memory of idle streams
 SERVERS = ("floor", "gw", "gw-curl")
-BURST_ALL = (*ALL, *POOL)  # burst CPU and streams/s
-BURST_RELAYS = (*RELAYS, *POOL)
-BURST_SERVERS = (*SERVERS, "gw-pool")
+BURST_ALL = (*ALL, *POOL, *OPS)  # burst CPU and streams/s, first worker count
+BURST_LATER = (*RELAYS, *POOL)  # the other worker counts
+BURST_RELAYS = (*RELAYS, *POOL, *OPS)  # every server contender of the burst phase
 
 
 def user_text(deltas: int) -> str:
@@ -128,17 +144,40 @@ def chat_body(deltas: int) -> dict[str, Any]:
     }
 
 
+#: Every limit a key can have, set high enough never to refuse in the benchmark: the limiter does
+#: all its checks and shared-state counting on every request (models and upstreams match).
+OPS_LIMITS: dict[str, Any] = {
+    "models": ["gpt-*"],
+    "rpm": 10**9,
+    "tpm": 10**12,
+    "concurrency": 100_000,
+    "daily_tokens": 10**12,
+    "weekly_tokens": 10**12,
+    "monthly_tokens": 10**12,
+    "upstreams": ["codex"],
+    "max_effort": "xhigh",
+}
+
+
 @dataclass(frozen=True)
-class PoolStore:
-    """A fresh SQLite account store holding ``POOL_SIZE`` accounts, and the key of its tokens."""
+class BenchStore:
+    """A fresh SQLite account store made for the run, and the key of its tokens; with a client
+    key (``client_key``, its secret, never written to the results) when the server's requests
+    must carry one."""
 
     url: str
     key: str
     data_dir: Path
+    client_key: str | None = None
+    client_key_id: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.data_dir / "bench.db"
 
 
-def make_pool_store(directory: Path, size: int = POOL_SIZE) -> PoolStore:
-    """Create the store with gptgate's storage API (migrated, ``size`` accounts added)."""
+def make_store(directory: Path, accounts: list[str]) -> BenchStore:
+    """Create the store with gptgate's storage API (migrated, ``accounts`` added)."""
     from gptgate.simulator.tokens import make_access_token
     from gptgate.storage import AccountRecord, TokenCipher, generate_key, key_from_text, open_store
 
@@ -147,15 +186,34 @@ def make_pool_store(directory: Path, size: int = POOL_SIZE) -> PoolStore:
     store = open_store(url, TokenCipher(key_from_text(key)))
     try:
         store.migrate()
-        for i in range(size):
-            account = f"bench-pool-{i:02d}"
+        for account in accounts:
             store.add(
                 AccountRecord(name=account, access_token=make_access_token(account), account_id=account)
             )
-        assert len(store.list()) == size
+        assert len(store.list()) == len(accounts)
     finally:
         store.close()
-    return PoolStore(url, key, directory)
+    return BenchStore(url, key, directory)
+
+
+def make_pool_store(directory: Path, size: int = POOL_SIZE) -> BenchStore:
+    """The pool server's store: ``size`` accounts ``bench-pool-00`` …"""
+    return make_store(directory, [f"bench-pool-{i:02d}" for i in range(size)])
+
+
+def make_ops_store(directory: Path) -> BenchStore:
+    """The ops server's store: one account and one client key with every limit set."""
+    from gptgate.keys.model import KeyLimits
+    from gptgate.keys.ops import create
+    from gptgate.storage import TokenCipher, key_from_text, open_store
+
+    made = make_store(directory, [OPS_ACCOUNT])
+    store = open_store(made.url, TokenCipher(key_from_text(made.key)))
+    try:
+        record, secret = create(store, "bench-ops", KeyLimits.from_json(OPS_LIMITS))
+    finally:
+        store.close()
+    return BenchStore(made.url, made.key, directory, client_key=secret, client_key_id=record.id)
 
 
 @dataclass
@@ -183,11 +241,14 @@ def start_server(
     tag: str,
     *,
     wait: bool = True,
-    pool: PoolStore | None = None,
+    store: BenchStore | None = None,
 ) -> tuple[Proc, str]:
-    """Start server ``key`` (floor / gw / gw-curl / gw-pool) against ``sim``; wait until it answers.
+    """Start server ``key`` (floor / gw / gw-curl / gw-pool / gw-bare / gw-ops) against ``sim``;
+    wait until it answers.
 
-    ``gw-pool`` needs ``pool``: it serves that store's accounts and has no ``GPTGATE_ACCESS_TOKEN``.
+    ``gw-pool`` and ``gw-ops`` need ``store``: they serve its accounts (and keys) and have no
+    ``GPTGATE_ACCESS_TOKEN``. ``gw-ops`` records usage in it and counts metrics; ``gw-bare`` has
+    neither (no store, ``GPTGATE_METRICS=false``). The others run with gptgate's defaults.
     """
     port = free_port()
     if key == "floor":
@@ -202,20 +263,22 @@ def start_server(
             GPTGATE_FETCH_UPSTREAM_MODELS="false",
             GPTGATE_REASONING_SUMMARY="none",
         )
-        if key == "gw-pool":
-            if pool is None:
-                raise ValueError("gw-pool needs a PoolStore")
+        if key in ("gw-pool", "gw-ops"):
+            if store is None:
+                raise ValueError(f"{key} needs a BenchStore")
             env.update(
                 GPTGATE_ACCOUNT_STORE="true",
-                GPTGATE_DATABASE_URL=pool.url,
-                GPTGATE_SECRET_KEY=pool.key,
-                GPTGATE_DATA_DIR=str(pool.data_dir),
+                GPTGATE_DATABASE_URL=store.url,
+                GPTGATE_SECRET_KEY=store.key,
+                GPTGATE_DATA_DIR=str(store.data_dir),
             )
         else:
             # never the operator's default store (~/.local/share/gptgate): one account from env
             env.update(GPTGATE_ACCOUNT_STORE="false", GPTGATE_ACCESS_TOKEN=sim.token)
         if key == "gw-curl":
             env["GPTGATE_CODEX_TRANSPORT"] = "curl_cffi"
+        if key in ("gw-bare", "gw-ops"):
+            env["GPTGATE_METRICS"] = "false" if key == "gw-bare" else "true"
     proc = procs.start(f"{key}-w{workers}-{tag}", argv, env)
     base = f"http://127.0.0.1:{port}"
     if wait:
@@ -223,8 +286,11 @@ def start_server(
     return proc, base
 
 
-def request_of(contender: Contender, sim: Simulator, bases: dict[str, str], deltas: int) -> dict[str, Any]:
-    """URL, headers and body of ``contender``'s request, for the load client's spec."""
+def request_of(
+    contender: Contender, sim: Simulator, bases: dict[str, str], deltas: int, client_key: str | None = None
+) -> dict[str, Any]:
+    """URL, headers and body of ``contender``'s request, for the load client's spec (with
+    ``Authorization: Bearer <client_key>`` when given)."""
     if contender.server is None:
         headers = {
             "authorization": f"Bearer {sim.token}",
@@ -235,4 +301,6 @@ def request_of(contender: Contender, sim: Simulator, bases: dict[str, str], delt
         return {"url": sim.url + contender.path, "headers": headers, "body": responses_body(deltas)}
     body = chat_body(deltas) if contender.kind == "chat" else responses_body(deltas)
     headers = {"content-type": "application/json", "accept": "text/event-stream"}
+    if client_key is not None:
+        headers["authorization"] = f"Bearer {client_key}"
     return {"url": bases[contender.server] + contender.path, "headers": headers, "body": body}

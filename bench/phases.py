@@ -7,8 +7,10 @@ plain records (dicts) for the report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +20,15 @@ import orjson
 from contenders import (
     ALL,
     BURST_ALL,
-    BURST_RELAYS,
-    BURST_SERVERS,
+    BURST_LATER,
+    GW_CHAT_BARE,
+    GW_CHAT_OPS,
     POOL_ACCOUNT,
     POOL_SIZE,
     RELAYS,
     SERVERS,
+    BenchStore,
     Contender,
-    PoolStore,
     Simulator,
     clean_env,
     events_of,
@@ -120,10 +123,14 @@ def start_servers(
     workers: int,
     tag: str,
     keys: tuple[str, ...] = SERVERS,
-    pool: PoolStore | None = None,
+    stores: dict[str, BenchStore] | None = None,
 ) -> dict[str, tuple[Proc, str]]:
-    """The servers ``keys`` at once (they start in parallel), then wait for each."""
-    started = {key: start_server(procs, key, sim, workers, tag, wait=False, pool=pool) for key in keys}
+    """The servers ``keys`` at once (they start in parallel), then wait for each; ``stores``
+    gives the store of those that need one (by server key)."""
+    stores = stores or {}
+    started = {
+        key: start_server(procs, key, sim, workers, tag, wait=False, store=stores.get(key)) for key in keys
+    }
     for proc, base in started.values():
         wait_http(base + "/health", proc)
     wait_quiet([proc for proc, _ in started.values()])
@@ -141,22 +148,28 @@ def spec_of(
     sim: Simulator,
     servers: dict[str, tuple[Proc, str]],
     deltas: int,
+    client_key: str | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     bases = {key: base for key, (_, base) in servers.items()}
-    spec = request_of(contender, sim, bases, deltas)
+    spec = request_of(contender, sim, bases, deltas, client_key)
     spec.update(kind=contender.kind, expect_deltas=deltas, timeout=30.0, deadline=plan.deadline, **fields)
     return spec
 
 
-def measure(client: LoadClient, spec: dict[str, Any], server: Proc | None, sim: Proc) -> dict[str, Any]:
-    """Warm up, then run the spec between two readings of the server's and simulator's CPU."""
+def measure(
+    client: LoadClient, spec: dict[str, Any], server: Proc | None, sim: Proc, settle: float = 0.0
+) -> dict[str, Any]:
+    """Warm up, then run the spec between two readings of the server's and simulator's CPU
+    (``settle`` seconds after the warm-up and after the run: see ``contenders.SETTLE_S``)."""
     client.send(spec)
     client.read(120.0)  # ready: warmed up
+    time.sleep(settle)
     cpu0 = server.cpu() if server is not None else 0.0
     sim0 = sim.cpu()
     client.send("go")
     result = client.read(spec["deadline"] + 60.0)
+    time.sleep(settle)
     result["cpu_s"] = server.cpu() - cpu0 if server is not None else None
     result["sim_cpu_s"] = sim.cpu() - sim0
     return result
@@ -181,6 +194,7 @@ def burst_record(
         "rep": rep,
         "concurrency": spec["concurrency"],
         "requests": spec["requests"],
+        "warmup": spec["warmup"],
         "ok": res["ok"],
         "errors": res["errors"],
         "extra_chunks": res["extra_chunks"],
@@ -212,34 +226,46 @@ def pool_check(turns: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def servers_of(contenders: tuple[Contender, ...]) -> tuple[str, ...]:
+    """The servers these contenders talk to, each once."""
+    return tuple(dict.fromkeys(c.server for c in contenders if c.server is not None))
+
+
 def burst_phase(
-    procs: Procs, client: LoadClient, plan: Plan, token: str, log: Any, pool: PoolStore
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    procs: Procs, client: LoadClient, plan: Plan, token: str, log: Any, stores: dict[str, BenchStore]
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """Per worker count, ``plan.reps`` repetitions; each runs every delta count and, for each, every
-    contender (order rotated), so that one repetition's runs are close together in time.
+    contender (order rotated), so that one repetition's runs are close together in time. The pool
+    and operator-side contenders run with the first worker count only.
 
     Also returns how the pool contenders' requests spread over the stored accounts, as the
-    simulator counted them by ``chatgpt-account-id``."""
+    simulator counted them by ``chatgpt-account-id``, and what the ops server recorded (usage
+    rows in its store, requests on its ``/metrics``) against what it was sent."""
     records: list[dict[str, Any]] = []
+    counted: dict[str, Any] = {}
     sim = start_simulator(procs, "sim-burst", "burst", 0.0, token)
     try:
         for index, (workers, runs) in enumerate(plan.burst):
-            servers = start_servers(procs, sim, workers, "burst", BURST_SERVERS, pool)
+            contenders = BURST_ALL if index == 0 else BURST_LATER
+            servers = start_servers(procs, sim, workers, "burst", servers_of(contenders), stores)
             try:
                 for rep in range(plan.reps):
                     for j, (deltas, requests) in enumerate(runs):
-                        for contender in rotate(BURST_ALL if index == 0 else BURST_RELAYS, rep + j):
+                        for contender in rotate(contenders, rep + j):
                             records.append(
                                 burst_run(
-                                    client, plan, sim, servers, contender, workers, deltas, rep, requests
+                                    client, plan, sim, servers, contender, workers, deltas, rep, requests,
+                                    stores,
                                 )
-                            )
+                            )  # fmt: skip
                             rec = records[-1]
                             log(
                                 f"burst w={workers} d={deltas:<3} #{rep} {contender.name:<24} "
                                 f"{rec['streams_per_s']:>8} streams/s  cpu {rec['cpu_ms_per_stream']} ms/stream  "
                                 f"errors {rec['errors']}"
                             )
+                if index == 0:
+                    counted = counted_while_running(servers, stores)
             finally:
                 stop_servers(procs, servers)
         spread = pool_check(sim_turns(sim))
@@ -249,7 +275,67 @@ def burst_phase(
         f"pool: {spread['turns_total']} turns on {spread['seen']}/{spread['accounts']} stored accounts "
         f"({spread['turns_min']}-{spread['turns_max']} each)"
     )
-    return records, spread
+    ops = ops_check(records, stores[GW_CHAT_OPS.server or ""], counted)
+    log(
+        f"ops: {ops['usage_rows']} usage rows ({ops['keyed_rows']} with the client key) for "
+        f"{ops['requests_sent']} requests sent; metrics counted {ops['metrics_requests']} (bare server: "
+        f"{ops['bare_metrics_requests']})"
+    )
+    return records, spread, ops
+
+
+def metrics_requests(base: str) -> int:
+    """The sum of ``gptgate_requests_total`` on a server's ``/metrics`` (0 when metrics are off)."""
+    with OPENER.open(base + "/metrics", timeout=10.0) as resp:
+        text = resp.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("gptgate_requests_total{")
+    )
+
+
+def usage_rows(store: BenchStore) -> tuple[int, int]:
+    """Rows in the store's usage table, and those made with its client key (read-only)."""
+    with contextlib.closing(sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, timeout=10.0)) as db:
+        total, keyed = db.execute(
+            "SELECT count(*), count(CASE WHEN key_id = ? THEN 1 END) FROM usage", (store.client_key_id,)
+        ).fetchone()
+    return int(total), int(keyed)
+
+
+def counted_while_running(
+    servers: dict[str, tuple[Proc, str]], stores: dict[str, BenchStore]
+) -> dict[str, Any]:
+    """After the last run (and its settle), before the servers stop: what the ops server's metrics
+    counted, what the bare server's counted (nothing, metrics off) and the usage rows written."""
+    ops, bare = GW_CHAT_OPS.server or "", GW_CHAT_BARE.server or ""
+    return {
+        "metrics_requests": metrics_requests(servers[ops][1]),
+        "bare_metrics_requests": metrics_requests(servers[bare][1]),
+        "usage_rows_running": usage_rows(stores[ops])[0],
+    }
+
+
+def ops_check(records: list[dict[str, Any]], store: BenchStore, counted: dict[str, Any]) -> dict[str, Any]:
+    """Usage rows the ops server wrote (after it stopped) against the requests it was sent
+    (warm-up and measured); at most one batch may be missing while it runs."""
+    from gptgate.settings import Settings
+
+    batch = int(Settings.model_fields["usage_batch_size"].default)
+    sent = sum(r["warmup"] + r["requests"] for r in records if r["contender"] == GW_CHAT_OPS.name)
+    total, keyed = usage_rows(store)
+    running = counted.get("usage_rows_running")
+    return {
+        "requests_sent": sent,
+        "usage_rows": total,
+        "keyed_rows": keyed,
+        "usage_rows_running": running,
+        "batch_size": batch,
+        "recorded": running is not None and running >= sent - batch and keyed >= sent - batch,
+        "metrics_requests": counted.get("metrics_requests"),
+        "bare_metrics_requests": counted.get("bare_metrics_requests"),
+    }
 
 
 def burst_run(
@@ -262,13 +348,16 @@ def burst_run(
     deltas: int,
     rep: int,
     requests: int,
+    stores: dict[str, BenchStore],
 ) -> dict[str, Any]:
+    store = stores.get(contender.server) if contender.server else None
     spec = spec_of(
-        plan, contender, sim, servers, deltas, mode="burst", requests=requests,
-        concurrency=plan.concurrency, warmup=plan.warmup(requests),
+        plan, contender, sim, servers, deltas, store.client_key if store else None, mode="burst",
+        requests=requests, concurrency=plan.concurrency, warmup=plan.warmup(requests),
     )  # fmt: skip
     server = servers[contender.server][0] if contender.server else None
-    return burst_record(contender, workers, deltas, rep, spec, measure(client, spec, server, sim.proc))
+    res = measure(client, spec, server, sim.proc, contender.settle)
+    return burst_record(contender, workers, deltas, rep, spec, res)
 
 
 def ttft_phase(procs: Procs, client: LoadClient, plan: Plan, token: str, log: Any) -> list[dict[str, Any]]:

@@ -5,13 +5,28 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from contenders import BURST_RELAYS, DIRECT, GW_CHAT, GW_CURL, GW_RESP, POOL, POOL_PAIRS, RELAYS, YARDSTICK
+from contenders import (
+    BURST_RELAYS,
+    DIRECT,
+    GW_CHAT,
+    GW_CHAT_BARE,
+    GW_CURL,
+    GW_RESP,
+    OPS,
+    OPS_PAIRS,
+    POOL,
+    POOL_PAIRS,
+    RELAYS,
+    YARDSTICK,
+)
 
 GPTGATE = (GW_CHAT.name, GW_RESP.name)  # the default (aiohttp) transport: the targets apply
-VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in POOL))
+VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in (*POOL, *OPS)))
 TTFT_LIMITS = {1: 1.0, 32: 3.0}  # ms of added time to first token (c=256: reported only)
 CPU_LIMIT, EVENT_LIMIT, IDLE_LIMIT = 1.5, 1.5, 1.3
 POOL_LIMIT = 1.10  # 50-account pool ÷ one account, CPU per request and per event
+#: the operator's side on ÷ off: fixed CPU per request (≤ 5 %) and CPU per event ("nothing")
+OPS_FIXED_LIMIT, OPS_EVENT_LIMIT = 1.05, 1.02
 ENCODER_LIMIT = 1.5  # Anthropic / Gemini encoder ÷ chat encoder, CPU per event
 Record = dict[str, Any]
 
@@ -84,14 +99,20 @@ def cpu_fit(raw: list[Record], name: str, workers: int) -> Record:
     }
 
 
-def rep_ratio(raw: list[Record], name: str, base: str, workers: int, key: str) -> float | None:
-    """Median over the repetitions of ``name``'s figure ÷ ``base``'s in the same repetition."""
+def rep_ratios(raw: list[Record], name: str, base: str, workers: int, key: str) -> list[float]:
+    """Per repetition: ``name``'s figure ÷ ``base``'s in the same repetition (where both exist)."""
     mine, theirs = per_rep(raw, name, workers), per_rep(raw, base, workers)
-    values: list[float | None] = []
+    values: list[float] = []
     for rep, row in mine.items():
         a, b = row.get(key), theirs.get(rep, {}).get(key)
-        values.append(None if a is None or b is None or b <= 0 else a / b)
-    return med(values, 2)
+        if a is not None and b is not None and b > 0:
+            values.append(a / b)
+    return values
+
+
+def rep_ratio(raw: list[Record], name: str, base: str, workers: int, key: str) -> float | None:
+    """Median over the repetitions of ``name``'s figure ÷ ``base``'s in the same repetition."""
+    return med(list(rep_ratios(raw, name, base, workers, key)), 2)
 
 
 def throughput(burst: list[Record], deltas: int, concurrency: int) -> Record:
@@ -129,6 +150,7 @@ def summarize(
     idle: list[Record],
     pool_check: Record | None = None,
     encoders: Record | None = None,
+    ops_check: Record | None = None,
 ) -> Record:
     burst = aggregate(raw_burst)
     w = plan.cpu_workers
@@ -154,7 +176,8 @@ def summarize(
         curl[f"ttft_added_p50_ms_c{c}"] = {"aiohttp": added[0], "curl_cffi": added[1]}
     by_workers: Record = {}
     for n in sorted({r["workers"] for r in burst if r["workers"]}):
-        fits: Record = {c.name: cpu_fit(raw_burst, c.name, n) for c in BURST_RELAYS}
+        ran = {r["contender"] for r in raw_burst if r["workers"] == n}
+        fits: Record = {c.name: cpu_fit(raw_burst, c.name, n) for c in BURST_RELAYS if c.name in ran}
         fits["ratios"] = {
             name: {
                 "fixed_cpu": rep_ratio(raw_burst, name, YARDSTICK.name, n, "fixed_ms"),
@@ -165,6 +188,13 @@ def summarize(
         fits["pool_ratios"] = pool_ratios(raw_burst, n)
         by_workers[f"w{n}"] = fits
     pool = {"workers": w, "ratios": pool_ratios(raw_burst, w), "check": pool_check or {}}
+    ops = {
+        "workers": w,
+        "ratios": ops_ratios(raw_burst, w, OPS_PAIRS),
+        # gptgate-chat differs from bare only by metrics (on by default): metrics alone
+        "metrics_alone": ops_ratios(raw_burst, w, ((GW_CHAT, GW_CHAT_BARE),)),
+        "check": ops_check or {},
+    }
     return {
         "burst": burst,
         "cpu": cpu,
@@ -176,8 +206,9 @@ def summarize(
         "ratios": ratios,
         "curl_vs_aiohttp": curl,
         "pool": pool,
+        "ops": ops,
         "encoders": (encoders or {}).get("summary", {}),
-        "targets": targets(ratios, lat, pool, (encoders or {}).get("summary", {})),
+        "targets": targets(ratios, lat, pool, (encoders or {}).get("summary", {}), ops),
         "errors": sum(sum(r["errors"].values()) for r in (*raw_burst, *ttft)),
         "idle_not_open": sum(r["streams"] - r["open"] for r in idle),
         "extra_chunks": sum(r["extra_chunks"] for r in raw_burst),
@@ -197,8 +228,34 @@ def pool_ratios(raw: list[Record], workers: int) -> Record:
     }
 
 
+OPS_FIGURES = (
+    ("fixed_cpu", "fixed_ms"),
+    ("per_event", "per_event_us"),
+    ("per_stream_50", "per_stream_50_ms"),
+)
+
+
+def ops_ratios(raw: list[Record], workers: int, pairs: tuple[tuple[Any, Any], ...]) -> Record:
+    """Each operator-side contender ÷ the bare one: per-repetition ratios, their median, and
+    their spread (max − min) as the noise seen between repetitions."""
+    out: Record = {}
+    for mine, base in pairs:
+        row: Record = {"vs": base.name}
+        for figure, key in OPS_FIGURES:
+            values = rep_ratios(raw, mine.name, base.name, workers, key)
+            row[figure] = med(list(values), 3)
+            row[f"{figure}_reps"] = [round(v, 3) for v in values]
+            row[f"{figure}_spread"] = round(max(values) - min(values), 3) if values else None
+        out[mine.name] = row
+    return out
+
+
 def targets(
-    ratios: Record, lat: Record, pool: Record | None = None, encoders: Record | None = None
+    ratios: Record,
+    lat: Record,
+    pool: Record | None = None,
+    encoders: Record | None = None,
+    ops: Record | None = None,
 ) -> list[Record]:
     out: list[Record] = []
 
@@ -223,6 +280,9 @@ def targets(
     for name, r in (pool or {}).get("ratios", {}).items():
         add("pool50 fixed CPU per request", name, r["fixed_cpu"], POOL_LIMIT, f"× {r['vs']}")
         add("pool50 CPU per event", name, r["per_event"], POOL_LIMIT, f"× {r['vs']}")
+    for name, r in (ops or {}).get("ratios", {}).items():
+        add("operator side fixed CPU per request", name, r["fixed_cpu"], OPS_FIXED_LIMIT, f"× {r['vs']}")
+        add("operator side CPU per event", name, r["per_event"], OPS_EVENT_LIMIT, f"× {r['vs']}")
     for variant, row in (encoders or {}).items():
         for name, v in row.items():
             if name != "chat":
@@ -256,7 +316,8 @@ def markdown(results: Record) -> str:
     out = [f"# gptgate benchmark, {meta['date']} ({meta['mode']})", "", meta["machine"], ""]
     out += [*cpu_table(s), "", *throughput_table(s["burst"]), ""]
     out += [*ttft_table(s["ttft"], meta), "", *idle_table(results["idle"], s), ""]
-    out += [*pool_table(s), "", *encoder_table(results.get("encoders") or {}), ""]
+    out += [*pool_table(s), "", *ops_table(s), ""]
+    out += [*encoder_table(results.get("encoders") or {}), ""]
     out += ["## Targets", ""]
     rows = [
         [t["target"], t["contender"], fmt(t["value"]), f"≤ {t['limit']} {t['unit']}",
@@ -407,6 +468,44 @@ def pool_table(s: Record) -> list[str]:
                 for name, r in fits.get("pool_ratios", {}).items()
             ]
             out.append(f"With {key[1:]} worker(s), ÷ one account: " + "; ".join(parts) + ".")
+    return out
+
+
+def ops_table(s: Record) -> list[str]:
+    """The operator's side (key limits, usage accounting, metrics) on against off."""
+    ops, cpu = s["ops"], s["cpu"]
+    rows = []
+    for name, r in (*ops["ratios"].items(), *ops["metrics_alone"].items()):
+        mine, theirs = cpu.get(name, {}), cpu.get(r["vs"], {})
+        row = [name, r["vs"]]
+        for figure, key in OPS_FIGURES:
+            spread = r[f"{figure}_spread"]
+            row += [f"{fmt(mine.get(key))} / {fmt(theirs.get(key))}",
+                    f"{fmt(r[figure], '×')} (±{fmt(None if spread is None else spread / 2)})"]  # fmt: skip
+        rows.append(row)
+    head = ["contender", "vs", "fixed ms/request", "ratio", "µs/event", "ratio", "ms/stream @50", "ratio"]
+    title = (
+        f"## Operator side: limits + usage + metrics on vs off (burst, {ops['workers']} workers; on / off; "
+        f"limits {OPS_FIXED_LIMIT}× fixed, {OPS_EVENT_LIMIT}× per event)"
+    )
+    out = [title, "", *table(head, rows), ""]
+    out.append(
+        "Ratios are medians of per-repetition ratios; ± is half their spread (max − min) over the "
+        "repetitions, the noise between them. gptgate-chat differs from bare only by metrics (on by default)."
+    )
+    for name, r in ops["ratios"].items():
+        parts = [f"{figure} {', '.join(fmt(v) for v in r[f'{figure}_reps'])}" for figure, _ in OPS_FIGURES]
+        out += ["", f"Per repetition, {name} ÷ {r['vs']}: " + "; ".join(parts) + "."]
+    c = ops["check"]
+    if c:
+        out += [
+            "",
+            f"Recorded: the ops server wrote {c['usage_rows']} usage rows ({c['keyed_rows']} with the client key; "
+            f"{c['usage_rows_running']} while still running) for {c['requests_sent']} requests sent "
+            f"(warm-up included; one batch is {c['batch_size']} rows): "
+            f"{'yes' if c['recorded'] else '**no**'}. Its /metrics counted {fmt(c['metrics_requests'])} "
+            f"requests; the bare server's {fmt(c['bare_metrics_requests'])}.",
+        ]
     return out
 
 

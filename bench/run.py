@@ -3,7 +3,8 @@
 Side by side in one run, against one simulator per phase: a direct read of the simulator (the
 ceiling), the yardstick ``shared/bench/floor_relay.py``, gptgate chat completions, gptgate
 Responses pass-through, gptgate chat over the curl_cffi transport and (burst phase) gptgate chat
-and Responses serving a 50-account pool from its account store. Then, in this process, the
+and Responses serving a 50-account pool from its account store, and gptgate chat with the
+operator's side (client key limits, usage accounting, metrics) off and on. Then, in this process, the
 stream encoders' CPU per event (chat, Anthropic Messages, Gemini). Prints the tables and writes
 ``bench/results/<timestamp>.{json,md}``. See ``bench/README.md``.
 """
@@ -26,7 +27,17 @@ from types import FrameType
 from typing import Any
 
 import orjson
-from contenders import FLOOR_RELAY, POOL_SIZE, PYTHON, make_pool_store, make_token
+from contenders import (
+    FLOOR_RELAY,
+    GW_CHAT_OPS,
+    GW_CHAT_POOL,
+    OPS_LIMITS,
+    POOL_SIZE,
+    PYTHON,
+    make_ops_store,
+    make_pool_store,
+    make_token,
+)
 from encoders import EncoderPlan, encoder_phase
 from phases import LoadClient, Plan, burst_phase, idle_phase, ttft_phase
 from procs import Procs
@@ -137,6 +148,7 @@ def meta(plan: Plan, started: float) -> dict[str, Any]:
             "idle_streams": plan.idle_streams,
             "idle_workers": plan.idle_workers,
             "pool_accounts": POOL_SIZE,
+            "ops_key_limits": OPS_LIMITS,
             "encoders": dataclasses.asdict(ENCODER_PLANS[plan.name]),
         },
         "pinning": "none: servers, simulator and load client share both cores (see bench/README.md)",
@@ -157,12 +169,13 @@ def run(plan: Plan, results_dir: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gptgate-bench-") as tmp:
         procs = Procs(Path(tmp))
         try:
-            with ThreadPoolExecutor(1) as side:  # the store is made while the load client starts
-                store = side.submit(make_pool_store, Path(tmp) / "pool", POOL_SIZE)
+            with ThreadPoolExecutor(1) as side:  # the stores are made while the load client starts
+                pool = side.submit(make_pool_store, Path(tmp) / "pool", POOL_SIZE)
+                ops = side.submit(make_ops_store, Path(tmp) / "ops")
                 client = LoadClient(procs, PYTHON)
-                pool = store.result()
+                stores = {GW_CHAT_POOL.server or "": pool.result(), GW_CHAT_OPS.server or "": ops.result()}
             log(f"{plan.name} run: burst CPU and streams/s")
-            burst, pool_spread = burst_phase(procs, client, plan, token, log, pool)
+            burst, pool_spread, ops_check = burst_phase(procs, client, plan, token, log, stores)
             log("time to first token (paced upstream)")
             ttft = ttft_phase(procs, client, plan, token, log)
             log("memory of open idle streams")
@@ -173,8 +186,9 @@ def run(plan: Plan, results_dir: Path) -> dict[str, Any]:
         encoders = encoder_phase(ENCODER_PLANS[plan.name], log)
     results: dict[str, Any] = {"meta": meta(plan, started), "burst": burst, "ttft": ttft, "idle": idle}
     results["pool_check"] = pool_spread
+    results["ops_check"] = ops_check
     results["encoders"] = encoders
-    results["summary"] = summarize(plan, burst, ttft, idle, pool_spread, encoders)
+    results["summary"] = summarize(plan, burst, ttft, idle, pool_spread, encoders, ops_check)
     return results
 
 

@@ -23,26 +23,34 @@ FLOOR_RELAY = Path(os.environ.get("BENCH_FLOOR_RELAY", str(ROOT / "bench" / "yar
 RELAYS = ("yardstick", "gptgate-chat", "gptgate-responses", "gptgate-chat-curl")
 CONTENDERS = ("direct", *RELAYS)
 POOL = ("gptgate-chat-pool50", "gptgate-responses-pool50")  # burst phase only
-BURST_CONTENDERS = (*CONTENDERS, *POOL)
-GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl", *POOL)
-TOP = {"meta", "burst", "ttft", "idle", "pool_check", "encoders", "summary"}
+OPS = ("gptgate-chat-bare", "gptgate-chat-ops")  # burst phase, first worker count only
+BURST_CONTENDERS = (*CONTENDERS, *POOL, *OPS)
+GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl", *POOL, *OPS)
+TOP = {"meta", "burst", "ttft", "idle", "pool_check", "ops_check", "encoders", "summary"}
 META = {"date", "mode", "machine", "versions", "duration_s", "yardstick", "ttft_upstream", "plan", "pinning"}
 SUMMARY = {
     "burst", "cpu", "cpu_by_workers", "cpu_yardstick", "throughput", "ttft", "idle", "ratios", "curl_vs_aiohttp",
-    "pool", "encoders", "targets", "errors", "idle_not_open", "extra_chunks",
+    "pool", "ops", "encoders", "targets", "errors", "idle_not_open", "extra_chunks",
 }  # fmt: skip
 CPU = {"workers", "fixed_ms", "per_event_us", "per_stream_50_ms"}
 TTFT = {"p50_ms", "p95_ms", "added_p50_ms", "added_p95_ms", "ok", "errors"}
 RATIOS = {"fixed_cpu", "per_event", "per_stream_50", "idle_mb", "streams_per_s_w1", "streams_per_s_w2"}
 CURL = RATIOS | {"ttft_added_p50_ms_c1", "ttft_added_p50_ms_c32", "ttft_added_p50_ms_c256"}
 BURST = {
-    "contender", "workers", "deltas", "events", "rep", "concurrency", "requests", "ok", "errors",
+    "contender", "workers", "deltas", "events", "rep", "concurrency", "requests", "warmup", "ok", "errors",
     "extra_chunks", "wall_s", "streams_per_s", "cpu_ms_per_stream", "sim_cpu_ms_per_stream", "latency_p50_ms",
 }  # fmt: skip
 IDLE = {"contender", "workers", "streams", "open", "opened", "rss_before_mb", "rss_after_mb", "rss_delta_mb"}
 TARGET = {"target", "contender", "value", "limit", "unit", "pass"}
 POOL_CHECK = {"accounts", "seen", "turns_total", "turns_min", "turns_max"}
 POOL_RATIO = {"vs", "fixed_cpu", "per_event", "per_stream_50"}
+OPS_RATIO = POOL_RATIO | {
+    f"{k}_{x}" for k in ("fixed_cpu", "per_event", "per_stream_50") for x in ("reps", "spread")
+}
+OPS_CHECK = {
+    "requests_sent", "usage_rows", "keyed_rows", "usage_rows_running", "batch_size", "recorded",
+    "metrics_requests", "bare_metrics_requests",
+}  # fmt: skip
 ENCODERS = {"plan", "events", "encoders", "absent", "problems", "runs", "summary"}
 ENCODER = {"per_event_us", "fixed_us", "per_event_ratio", "fixed_ratio", "per_event_us_reps", "valid"}
 
@@ -104,6 +112,10 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
         has(s["cpu"][name], CPU, f"cpu {name}")
         has(s["cpu_by_workers"]["w1"][name], CPU, f"cpu w1 {name}")
         assert set(s["throughput"]["relays"][name]) == {"w1", "w2"}
+    for name in OPS:  # the first worker count only
+        has(s["cpu"][name], CPU, f"cpu {name}")
+        has(s["cpu_by_workers"]["w2"][name], CPU, f"cpu w2 {name}")
+        assert name not in s["cpu_by_workers"]["w1"]
     for name in RELAYS:
         has(s["idle"][name], {"streams", "open", "mb_per_1000"}, f"idle {name}")
     has(s["throughput"], {"deltas", "concurrency", "direct", "relays"}, "throughput")
@@ -117,6 +129,12 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
     for name in POOL:
         has(s["pool"]["ratios"][name], POOL_RATIO, f"pool {name}")
     has(s["pool"]["check"], POOL_CHECK, "pool check")
+    assert set(s["ops"]["ratios"]) == {"gptgate-chat-ops"}
+    assert set(s["ops"]["metrics_alone"]) == {"gptgate-chat"}
+    for row in (*s["ops"]["ratios"].values(), *s["ops"]["metrics_alone"].values()):
+        has(row, OPS_RATIO, "ops ratios")
+        assert row["vs"] == "gptgate-chat-bare"
+    has(s["ops"]["check"], OPS_CHECK, "ops check")
     encoders = s["encoders"]
     assert set(encoders) == {"text", "mixed"}
     for row in encoders.values():
@@ -124,8 +142,13 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
         for name, figures in row.items():
             has(figures, ENCODER, f"encoder {name}")
     kinds = [t["target"] for t in s["targets"]]
-    assert len(kinds) == 10 + 2 * len(POOL) + sum(len(row) - 1 for row in encoders.values())
+    assert len(kinds) == 10 + 2 * len(POOL) + 2 + sum(len(row) - 1 for row in encoders.values())
     assert kinds.count("pool50 CPU per event") == len(POOL)
+    ops = [t for t in s["targets"] if t["target"].startswith("operator side")]
+    assert [(t["target"], t["contender"], t["limit"], t["unit"]) for t in ops] == [
+        ("operator side fixed CPU per request", "gptgate-chat-ops", 1.05, "× gptgate-chat-bare"),
+        ("operator side CPU per event", "gptgate-chat-ops", 1.02, "× gptgate-chat-bare"),
+    ]
     for target in s["targets"]:
         has(target, TARGET, "target")
 
@@ -136,6 +159,21 @@ def test_pool_serves_from_the_store(report: tuple[dict[str, Any], Path]) -> None
     assert check["accounts"] == 50
     assert check["seen"] > 1, check
     assert check["turns_total"] >= sum(r["ok"] for r in report[0]["burst"] if r["contender"] in POOL), check
+
+
+def test_ops_server_records_usage_and_metrics(report: tuple[dict[str, Any], Path]) -> None:
+    """The ops server wrote a usage row per request made with the client key (at most one batch
+    short while running, none after its clean stop), counted them on /metrics; the bare server
+    counted nothing (metrics off)."""
+    check = report[0]["ops_check"]
+    runs = [r for r in report[0]["burst"] if r["contender"] == "gptgate-chat-ops"]
+    sent = sum(r["warmup"] + r["requests"] for r in runs)
+    assert sent > 0 and {r["workers"] for r in runs} == {2}
+    assert check["requests_sent"] == sent
+    assert check["recorded"] is True, check
+    assert check["usage_rows"] == check["keyed_rows"] == sent, check
+    assert check["metrics_requests"] >= sent - check["batch_size"], check
+    assert check["bare_metrics_requests"] == 0, check
 
 
 def test_encoders_measured_and_checked(report: tuple[dict[str, Any], Path]) -> None:
