@@ -288,11 +288,8 @@ def metrics_requests(base: str) -> int:
     """The sum of ``gptgate_requests_total`` on a server's ``/metrics`` (0 when metrics are off)."""
     with OPENER.open(base + "/metrics", timeout=10.0) as resp:
         text = resp.read().decode()
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("gptgate_requests_total{")
-    )
+    lines = [line for line in text.splitlines() if line.startswith("gptgate_requests_total{")]
+    return round(sum(float(line.rsplit(" ", 1)[1]) for line in lines))
 
 
 def usage_rows(store: BenchStore) -> tuple[int, int]:
