@@ -255,7 +255,8 @@ async def test_mode_off_a_token_is_just_a_wrong_api_key(simulator: RunningSimula
         assert (await call(served.base_url, "sk-gateway-key"))[0] == 200
     finally:
         await served.close()
-    assert [h["authorization"] for h in turns(simulator)] == ["Bearer " + pool_account().access_token]
+    # the pool's account (its token is minted per call: compare the account it names)
+    assert [h["chatgpt-account-id"] for h in turns(simulator)] == [pool_account().account_id]
 
 
 async def test_api_keys_use_the_pool_and_tokens_themselves(simulator: RunningSimulator) -> None:
@@ -268,11 +269,9 @@ async def test_api_keys_use_the_pool_and_tokens_themselves(simulator: RunningSim
         assert status == 401 and body["error"]["code"] == "invalid_api_key"
     finally:
         await served.close()
-    pool_token = pool_account().access_token
-    assert [h["authorization"] for h in turns(simulator)] == [
-        "Bearer " + pool_token,
-        "Bearer " + creds.access_token,
-    ]
+    sent = turns(simulator)
+    assert [h["chatgpt-account-id"] for h in sent] == [pool_account().account_id, creds.account_id]
+    assert sent[1]["authorization"] == "Bearer " + creds.access_token
 
 
 async def test_byo_only_refuses_requests_without_a_token(simulator: RunningSimulator) -> None:

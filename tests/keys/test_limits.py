@@ -101,7 +101,7 @@ class SpendStore:
     """Only what the limiter reads: the usage table's spend per key since a time."""
 
     def __init__(self, spent: int) -> None:
-        self.keys = self
+        self.usage = self
         self.spent = spent
         self.asked: list[tuple[str, float]] = []
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from gptgate.keys.model import KeyLimits, KeyRecord
 from gptgate.storage import Store
 from gptgate.storage.keys import DuplicateKey, KeyNotFound
-from gptgate.storage.schema import api_keys, usage
+from gptgate.storage.schema import api_keys
 
 HASH = "a" * 64
 
@@ -74,28 +74,3 @@ def test_touch_records_last_use_without_a_version_bump(store: Store) -> None:
     store.keys.touch({"key_0123456789": 1700000123.0})
     assert store.keys.get("ci").last_used_at == 1700000123.0  # type: ignore[union-attr]
     assert store.version() == v
-
-
-def test_spend_sums_the_key_s_usage_rows_since_a_time(store: Store) -> None:
-    def row(key: str, ts: float, inp: int, out: int) -> dict[str, object]:
-        return {
-            "ts": ts,
-            "request_id": f"req_{ts}",
-            "key_id": key,
-            "door": "chat",
-            "input_tokens": inp,
-            "cached_tokens": 0,
-            "output_tokens": out,
-            "reasoning_tokens": 0,
-            "duration_ms": 5,
-            "status": 200,
-        }
-
-    with store.engine.begin() as conn:  # type: ignore[attr-defined]
-        conn.execute(
-            usage.insert(),
-            [row("key_a", 100.0, 10, 5), row("key_a", 200.0, 100, 50), row("key_b", 200.0, 7, 7)],
-        )
-    assert store.keys.spend("key_a", 150.0) == 150
-    assert store.keys.spend("key_a", 0.0) == 165
-    assert store.keys.spend("key_c", 0.0) == 0

@@ -117,7 +117,7 @@ class KeyLimiter:
         """The window's spend so far from the usage table, once per process (budgets survive a
         restart even on in-process state)."""
         if self.store is not None:
-            spent = await asyncio.to_thread(self.store.keys.spend, key_id, start)
+            spent = await asyncio.to_thread(self.store.usage.spend, key_id, start)
             await self.state.limit_seed(name, spent, end)
         self._seeded.add(name)
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from gptgate.keys.model import KeyLimits, KeyRecord
 from gptgate.storage import changes, sqlite
 from gptgate.storage.base import StoreError
-from gptgate.storage.schema import api_keys, usage
+from gptgate.storage.schema import api_keys
 
 
 class KeyNotFound(StoreError, LookupError):
@@ -60,9 +60,6 @@ class KeyStore(Protocol):
 
     def touch(self, used: dict[str, float]) -> None:
         """Record when keys were last used (cheap; not a change workers reload for)."""
-
-    def spend(self, key_id: str, since: float) -> int:
-        """Input + output tokens of the key's usage rows since ``since`` (epoch seconds)."""
 
 
 class SqlKeyStore:
@@ -165,12 +162,6 @@ class SqlKeyStore:
         with self._write(durable=False) as conn:
             for id_, when in used.items():
                 conn.execute(api_keys.update().where(api_keys.c.id == id_).values(last_used_at=when))
-
-    def spend(self, key_id: str, since: float) -> int:
-        total = sa.func.coalesce(sa.func.sum(usage.c.input_tokens + usage.c.output_tokens), 0)
-        query = sa.select(total).where(usage.c.key_id == key_id, usage.c.ts >= since)
-        with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
 
 
 def _record(row: sa.RowMapping) -> KeyRecord:
