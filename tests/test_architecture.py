@@ -59,3 +59,46 @@ def test_simulator_is_independent_of_the_gateway() -> None:
         if name.startswith("gptgate") and not name.startswith(allowed)
     ]
     assert bad == []
+
+
+def test_the_gateway_imports_no_upstream() -> None:
+    """Upstreams are built from their registry; the gateway names none of them."""
+    path = SRC / "gateway.py"
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    allowed = {"gptgate.upstreams.registry", "gptgate.upstreams.base"}
+    assert sorted(n for n in names if n.startswith("gptgate.upstreams") and n not in allowed) == []
+
+
+def test_only_the_registry_imports_an_upstream_package() -> None:
+    """One explicit table of upstreams (DESIGN §1 rule 6): no other module reaches into one."""
+    packages = sorted(p.name for p in (SRC / "upstreams").iterdir() if (p / "__init__.py").exists())
+    spokes = tuple(f"gptgate.upstreams.{p}" for p in packages)
+    bad = [
+        f"{path} imports {name}"
+        for package in (
+            "protocols",
+            "dispatch",
+            "accounts",
+            "admin",
+            "cli",
+            "keys",
+            "observability",
+            "storage",
+        )
+        for path, names in imports_of(package).items()
+        for name in names
+        if name.startswith(spokes)
+    ]
+    assert bad == []
+
+
+def test_the_call_context_is_hub_vocabulary() -> None:
+    """The per-call context rides through every layer, so it may depend on none of the spokes."""
+    forbidden = ("gptgate.protocols", "gptgate.upstreams", "gptgate.admin", "gptgate.observability")
+    names = imports_of("dispatch")["dispatch/context.py"]
+    assert sorted(n for n in names if n.startswith(forbidden)) == []

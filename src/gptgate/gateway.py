@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 
 from gptgate.accounts.byo import ByoAccounts
-from gptgate.accounts.manager import AccountManager, UsageFetcher
-from gptgate.accounts.model import Account, Quota
+from gptgate.accounts.manager import AccountManager
+from gptgate.accounts.model import Account
 from gptgate.accounts.pool import AccountPool
 from gptgate.accounts.refresh import Refresher
 from gptgate.dispatch.context import Observers
@@ -23,11 +24,7 @@ from gptgate.state import make_state
 from gptgate.state.base import PoolState
 from gptgate.storage import Store, open_from_settings
 from gptgate.upstreams.base import Upstream
-from gptgate.upstreams.codex.client import CodexUpstream
-from gptgate.upstreams.codex.encode import user_agent
-from gptgate.upstreams.codex.usage import fetch_usage
-from gptgate.upstreams.egress import Egress
-from gptgate.upstreams.transport import AiohttpTransport, CurlCffiTransport, Transport
+from gptgate.upstreams.registry import DEFAULT_UPSTREAM, build_transport, build_upstreams, pins, quota_reader
 
 log = logging.getLogger("gptgate")
 
@@ -45,21 +42,6 @@ def configured_accounts(settings: Settings) -> list[Account]:
     return accounts
 
 
-def make_transport(settings: Settings) -> Transport:
-    if settings.codex_transport == "curl_cffi":
-        return CurlCffiTransport(
-            impersonate=settings.codex_impersonate,
-            connect_timeout=settings.connect_timeout,
-            idle_timeout=settings.idle_timeout,
-            limit=settings.upstream_connections,
-        )
-    return AiohttpTransport(
-        connect_timeout=settings.connect_timeout,
-        idle_timeout=settings.idle_timeout,
-        limit=settings.upstream_connections,
-    )
-
-
 def build_refresher(settings: Settings, state: PoolState, store: Store | None) -> Refresher:
     return Refresher(
         state,
@@ -71,22 +53,12 @@ def build_refresher(settings: Settings, state: PoolState, store: Store | None) -
     )
 
 
-def build_usage_fetcher(settings: Settings, transport: Transport) -> UsageFetcher:
-    """How the account manager reads an account's quota windows (the usage endpoint)."""
-    agent = user_agent(settings.originator, settings.client_version)
-
-    async def usage(account: Account) -> Quota:
-        return await fetch_usage(transport, settings.codex_base_url, account, agent)
-
-    return usage
-
-
 def build_manager(
     settings: Settings,
     pool: AccountPool,
     state: PoolState,
     store: Store | None,
-    transport: Transport,
+    upstreams: Mapping[str, Upstream],
     *,
     background: bool = True,
 ) -> AccountManager:
@@ -98,24 +70,10 @@ def build_manager(
         store,
         build_refresher(settings, state, store),
         refresh_before=settings.refresh_before_seconds,
-        usage=build_usage_fetcher(settings, transport),
+        usage=quota_reader(upstreams),
         usage_every=settings.usage_poll_seconds if background else 0.0,
         reload_every=settings.reload_seconds if background else 0.0,
     )
-
-
-def build_upstreams(settings: Settings, transport: Transport) -> dict[str, Upstream]:
-    codex = CodexUpstream(
-        transport,
-        base_url=settings.codex_base_url,
-        originator=settings.originator,
-        client_version=settings.client_version,
-        first_byte_timeout=settings.first_byte_timeout,
-        fallback_base_urls=settings.codex_base_urls,
-        base_down_seconds=settings.base_down_seconds,
-        egress=Egress(settings.proxies),
-    )
-    return {"codex": codex}
 
 
 def build_byo(settings: Settings) -> ByoAccounts | None:
@@ -143,10 +101,12 @@ class Gateway:
             strategy=settings.pool_strategy,
             sticky_ttl=settings.sticky_ttl_seconds,
         )
-        self.transport = make_transport(settings)
-        self.accounts = build_manager(settings, self.pool, self.state, self.store, self.transport)
-        self.refresher = self.accounts.refresher
+        self.transport = build_transport(settings)
         self.upstreams = build_upstreams(settings, self.transport)
+        #: path prefix -> the upstream it pins (``/codex/v1/...``)
+        self.pins = pins()
+        self.accounts = build_manager(settings, self.pool, self.state, self.store, self.upstreams)
+        self.refresher = self.accounts.refresher
         self.byo = build_byo(settings)
         #: limits, usage and metrics: they admit and record every model call
         #: usage accounting: a row per model call, written in batches (and the pool's burn rates)
@@ -157,7 +117,8 @@ class Gateway:
         self.keys = KeyRing(self.store)
         self.accounts.on_store_change.append(self.keys.reload)
         self.limits = KeyLimiter(self.state, self.store)
-        self.observers = Observers([self.limits, MetricsObserver(), self.usage])
+        counted = [MetricsObserver()] if settings.metrics else []
+        self.observers = Observers([self.limits, *counted, self.usage])
         self.dispatcher = Dispatcher(
             self.pool,
             self.upstreams,
@@ -166,6 +127,7 @@ class Gateway:
             credentials=self.accounts,
             own=self.byo,
             observers=self.observers,
+            default_upstream=DEFAULT_UPSTREAM,
         )
         self._models_fetched = 0.0
         self._models_task: asyncio.Task[None] | None = None
@@ -186,15 +148,18 @@ class Gateway:
             self._models_task = asyncio.ensure_future(self._refresh_models())
 
     async def _refresh_models(self) -> None:
+        """Each upstream's model list, read with an account that may serve it."""
         self._models_fetched = time.monotonic()
-        upstream = self.upstreams["codex"]
-        try:
-            account = next(a for a in self.pool.accounts if a.usable)
-            infos = await upstream.list_models(account)
-        except Exception as exc:  # the catalogue in settings stays in force
-            log.warning("could not fetch the upstream model list: %s", exc)
-            return
-        self.catalog.add_upstream(infos)
+        for name, upstream in self.upstreams.items():
+            account = next((a for a in self.pool.accounts if a.usable and a.serves(name)), None)
+            if account is None:
+                continue
+            try:
+                infos = await upstream.list_models(account)
+            except Exception as exc:  # the catalogue in settings stays in force
+                log.warning("could not fetch the %s model list: %s", name, exc)
+                continue
+            self.catalog.add_upstream(infos, upstream=name)
 
     async def close(self) -> None:
         if self._models_task is not None:

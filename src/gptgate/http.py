@@ -13,15 +13,13 @@ from gptgate.canonical.request import CanonicalRequest
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import AuthenticationError, PayloadTooLarge
 from gptgate.gateway import Gateway
-from gptgate.types import JSONObject, UpstreamName
+from gptgate.types import JSONObject
 
 GATEWAY = web.AppKey("gateway", Gateway)
 #: The secret path prefix (``api_prefix`` as ``/secret``, or ""): the API is served only under it.
 API_PREFIX = web.AppKey("api_prefix", str)
 #: The per-call context (client key, door, pinned upstream, ...), made by the middleware.
 CALL = web.RequestKey("call", CallContext)
-#: Path prefixes that pin an upstream (seed-compatible: ``/codex/v1/...``).
-PINNED_PREFIXES: dict[str, UpstreamName] = {"/codex/": "codex"}
 ACCOUNT_HEADER = "ChatGPT-Account-ID"
 BYO_ONLY = (
     "This gateway serves clients with their own ChatGPT account: send its access token or refresh "
@@ -56,7 +54,7 @@ def api_path(request: web.Request, path: str) -> str:
 def new_call(request: web.Request) -> CallContext:
     call = CallContext(request_id="req_" + token_hex(12))
     path = api_path(request, request.path)
-    for prefix, upstream in PINNED_PREFIXES.items():
+    for prefix, upstream in request.app[GATEWAY].pins.items():
         if path.startswith(prefix):
             call.upstream = upstream
             break

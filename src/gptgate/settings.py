@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     log_file: Path | None = Field(
         None, description="Also append every log line (redacted, like all of them) to this file."
     )
+    metrics: bool = Field(
+        True,
+        description="Count every model call (requests by door, model and status; time to first "
+        "token; duration; error classes) for /metrics; off: those series stay empty and calls cost "
+        "nothing for them (cooldowns, refreshes and account states are still counted).",
+    )
     metrics_label_ids: bool = Field(
         False,
         description="Count requests per client key id and account id on /metrics "

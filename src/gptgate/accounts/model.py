@@ -54,6 +54,8 @@ class Account:
     last_refresh_at: float | None = None
     stored: bool = False
     session_token: str | None = None
+    #: the upstreams this login may serve (``codex``, ``chatgpt_web``); None: every one
+    upstreams: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -81,6 +83,10 @@ class Account:
         self.email = self.email or fresh.email
         self.token_version = token_version
         self.last_refresh_at = refreshed_at
+
+    def serves(self, upstream: str | None) -> bool:
+        """May this login serve ``upstream`` (None: any)?"""
+        return upstream is None or self.upstreams is None or upstream in self.upstreams
 
     @property
     def usable(self) -> bool:

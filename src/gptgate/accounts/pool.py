@@ -67,23 +67,26 @@ class AccountPool:
         self.accounts = [a for a in self.accounts if a.id != account_id]
 
     # -- the hot path
-    async def acquire(self, session_key: str | None = None, exclude: set[str] | None = None) -> Account:
-        """A healthy account not in ``exclude`` (ids already tried), leased until ``release``."""
+    async def acquire(
+        self, session_key: str | None = None, exclude: set[str] | None = None, upstream: str | None = None
+    ) -> Account:
+        """A healthy account not in ``exclude`` (ids already tried) that may serve ``upstream``,
+        leased until ``release``."""
         now = time.time()
         cooling = await self.state.cooldowns()
         if session_key:
             bound = await self.state.sticky_get(session_key, self.sticky_ttl)
             account = self.get(bound) if bound else None
-            if account is not None and _healthy(account, cooling, exclude):
+            if account is not None and _healthy(account, cooling, exclude, upstream):
                 return await self._lease(account)
         if self.strategy == "round_robin":  # the default: no list per request, however large the pool
-            account = self._next_healthy(cooling, exclude)
+            account = self._next_healthy(cooling, exclude, upstream)
             if account is None:
-                raise self._exhausted(cooling, now)
+                raise self._exhausted(cooling, now, upstream)
         else:
-            healthy = [a for a in self.accounts if _healthy(a, cooling, exclude)]
+            healthy = [a for a in self.accounts if _healthy(a, cooling, exclude, upstream)]
             if not healthy:
-                raise self._exhausted(cooling, now)
+                raise self._exhausted(cooling, now, upstream)
             account = await self._choose(healthy)
         if session_key:
             await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
@@ -113,13 +116,15 @@ class AccountPool:
             return self._round_robin([a for a in healthy if _headroom(a, now) == best])
         return self._round_robin(healthy)
 
-    def _next_healthy(self, cooling: dict[str, Cooldown], exclude: set[str] | None) -> Account | None:
+    def _next_healthy(
+        self, cooling: dict[str, Cooldown], exclude: set[str] | None, upstream: str | None
+    ) -> Account | None:
         accounts = self.accounts
         n = len(accounts)
         start = self._next
         for i in range(n):
             account = accounts[(start + i) % n]
-            if _healthy(account, cooling, exclude):
+            if _healthy(account, cooling, exclude, upstream):
                 self._next = (start + i + 1) % n
                 return account
         return None
@@ -151,13 +156,18 @@ class AccountPool:
         metrics.cooldown_started(reason)
         log.warning("account %s cooling down for %d s: %s", account.label(), until - time.time(), reason)
 
-    def _exhausted(self, cooling: dict[str, Cooldown], now: float) -> errors.GatewayError:
-        usable = [a for a in self.accounts if a.usable]
+    def _exhausted(
+        self, cooling: dict[str, Cooldown], now: float, upstream: str | None
+    ) -> errors.GatewayError:
+        members = [a for a in self.accounts if a.serves(upstream)]
+        usable = [a for a in members if a.usable]
         if not usable:
             if not self.accounts:
                 return errors.NoUsableAccount("no ChatGPT account is configured (see: gptgate accounts add)")
+            if not members:
+                return errors.NoUsableAccount(f"no account of this gateway may serve the {upstream} upstream")
             counts: dict[str, int] = {}
-            for a in self.accounts:
+            for a in members:
                 counts[a.status] = counts.get(a.status, 0) + 1
             summary = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
             return errors.NoUsableAccount(
@@ -177,8 +187,15 @@ class AccountPool:
         )
 
 
-def _healthy(account: Account, cooling: dict[str, Cooldown], exclude: set[str] | None) -> bool:
-    return account.usable and account.id not in cooling and not (exclude and account.id in exclude)
+def _healthy(
+    account: Account, cooling: dict[str, Cooldown], exclude: set[str] | None, upstream: str | None = None
+) -> bool:
+    return (
+        account.usable
+        and account.id not in cooling
+        and not (exclude and account.id in exclude)
+        and (upstream is None or account.upstreams is None or upstream in account.upstreams)
+    )
 
 
 def _headroom(account: Account, now: float) -> float:

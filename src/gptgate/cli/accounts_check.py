@@ -50,8 +50,9 @@ def refresh(ctx: click.Context, name: str | None, every: bool) -> None:
 
 async def _run(ctx: click.Context, name: str | None, every: bool, action: Action) -> int:
     from gptgate.accounts.pool import AccountPool
-    from gptgate.gateway import build_manager, make_transport
+    from gptgate.gateway import build_manager
     from gptgate.state.memory import MemoryState
+    from gptgate.upstreams.registry import build_transport, build_upstreams
 
     if not name and not every:
         raise click.UsageError("name an account or pass --all")
@@ -63,8 +64,9 @@ async def _run(ctx: click.Context, name: str | None, every: bool, action: Action
     if not records:
         raise click.ClickException(f"no account named {name!r} (see: gptgate accounts list)")
     state = MemoryState()
-    transport = make_transport(settings)
-    manager = build_manager(settings, AccountPool([], state), state, store, transport, background=False)
+    transport = build_transport(settings)
+    upstreams = build_upstreams(settings, transport)
+    manager = build_manager(settings, AccountPool([], state), state, store, upstreams, background=False)
     failed = 0
     try:
         for record in records:
@@ -73,6 +75,8 @@ async def _run(ctx: click.Context, name: str | None, every: bool, action: Action
             click.echo(f"{record.name}: {outcome.message}")
     finally:
         await manager.refresher.close()
+        for upstream in upstreams.values():
+            await upstream.close()
         await transport.close()
         await state.close()
     return failed

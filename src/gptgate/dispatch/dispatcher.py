@@ -128,8 +128,11 @@ class Dispatcher:
         credentials: Credentials | None = None,
         own: Credentials | None = None,
         observers: Observers | None = None,
+        default_upstream: str = "codex",
     ) -> None:
         self.pool = pool
+        #: the upstream of a call whose path and model name none
+        self.default_upstream = default_upstream
         #: limits admit calls here; usage and metrics read them when they close
         self.observers = observers if observers is not None else Observers()
         self.upstreams = upstreams
@@ -140,22 +143,30 @@ class Dispatcher:
         self._first_byte_timeout = first_byte_timeout
 
     def upstream_for(self, request: CanonicalRequest, call: CallContext) -> Upstream:
-        return self.upstreams[call.upstream or "codex"]
+        name = call.upstream or self.default_upstream
+        upstream = self.upstreams.get(name)
+        if upstream is None:
+            raise errors.NotFoundError(
+                f"The {name} upstream is not configured on this gateway.", code="upstream_not_configured"
+            )
+        call.upstream = call.upstream or upstream.name  # type: ignore[assignment]
+        return upstream
 
     async def open(self, request: CanonicalRequest, call: CallContext) -> OpenStream:
         """An open stream, or the error the client should get (after bounded retries)."""
         call.door = request.origin
         call.model = request.model
         call.session = session_for(request, call)  # derived when the client sent none
+        upstream = self.upstream_for(request, call)  # before admission: keys may limit upstreams
         await self.observers.admit(call, request)
-        upstream = self.upstream_for(request, call)
         if call.byo is not None:
             return await self._open_own(upstream, request, call, call.byo)
         key = call.session
+        serves = call.upstream
         tried: set[str] = set()
         for attempt in range(self._retries + 1):
             # PoolExhausted when every account is cooling, NoUsableAccount when none can serve
-            account = await self.pool.acquire(key, tried)
+            account = await self.pool.acquire(key, tried, serves)
             tried.add(account.id)
             try:
                 return await self._on_account(upstream, request, call, account, self.credentials, self.pool)
@@ -176,7 +187,7 @@ class Dispatcher:
             except BaseException:
                 await self.pool.release(account)
                 raise
-        await self.pool.release(await self.pool.acquire(None, tried))  # PoolExhausted if none left
+        await self.pool.release(await self.pool.acquire(None, tried, serves))  # PoolExhausted if none left
         raise errors.UpstreamUnavailable(
             f"{self._retries + 1} attempt(s) failed on different accounts; last: {last.message}",
             code="retries_exhausted",

@@ -23,12 +23,16 @@ class ModelInfo:
     context_window: int | None = None
     source: str = "config"
     created: int = field(default_factory=lambda: int(time.time()))
+    #: the upstream that serves it (None: the gateway's default upstream)
+    upstream: str | None = None
 
 
 @dataclass(slots=True, frozen=True)
 class Resolved:
     model: str
     effort: str | None
+    #: the upstream the model is served from (None: the default upstream)
+    upstream: str | None = None
 
 
 class ModelCatalog:
@@ -45,8 +49,8 @@ class ModelCatalog:
         if default_model not in self._models:
             self._models[default_model] = ModelInfo(default_model)
 
-    def add_upstream(self, infos: list[JSONObject]) -> None:
-        """Merge the upstream's ``/models`` answer (``ModelInfo`` objects with ``slug``)."""
+    def add_upstream(self, infos: list[JSONObject], upstream: str | None = None) -> None:
+        """Merge an upstream's ``/models`` answer (``ModelInfo`` objects with ``slug``)."""
         for m in infos:
             levels = tuple(
                 str(lv.get("effort"))
@@ -60,6 +64,7 @@ class ModelCatalog:
                 display_name=m.get("display_name"),
                 context_window=m.get("context_window"),
                 source="upstream",
+                upstream=upstream,
             )
 
     def models(self) -> list[ModelInfo]:
@@ -86,16 +91,16 @@ class ModelCatalog:
         if depth > 4 or not name:
             return None
         if name in self._models:
-            return Resolved(name, None)
+            return Resolved(name, None, self._models[name].upstream)
         if name == DEFAULT_TARGET:
-            return Resolved(self._default, None)
+            return self._resolve(self._default, depth + 1)
         if name in self._aliases:
             return self._resolve(self._aliases[name], depth + 1)
         base, _, suffix = name.rpartition("-")
         if suffix in EFFORTS and base:
             inner = self._resolve(base, depth + 1)
             if inner is not None:
-                return Resolved(inner.model, suffix)
+                return Resolved(inner.model, suffix, inner.upstream)
         for pattern, target in self._patterns:
             if fnmatch.fnmatchcase(name, pattern):
                 return self._resolve(target, depth + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gptgate.canonical.request import CanonicalRequest
+from gptgate.dispatch.context import CallContext
 from gptgate.dispatch.models import EFFORTS, ModelCatalog
 
 
@@ -12,8 +13,10 @@ def prepare(
     *,
     default_effort: str | None,
     summary: str | None,
+    call: CallContext | None = None,
 ) -> CanonicalRequest:
-    """Resolve the model; apply an effort suffix unless the client set an effort itself.
+    """Resolve the model; apply an effort suffix unless the client set an effort itself. The
+    model's upstream becomes the call's, unless its path pinned one (``/codex/v1/...``).
 
     Translated requests (every door but Responses) also get the configured default effort and a
     reasoning summary, so that thinking can reach clients that show it. A Responses request is
@@ -21,6 +24,8 @@ def prepare(
     """
     resolved = catalog.resolve(req.model)
     req.model = resolved.model
+    if call is not None and call.upstream is None and resolved.upstream is not None:
+        call.upstream = resolved.upstream  # type: ignore[assignment]
     reasoning = dict(req.reasoning) if req.reasoning else {}
     if resolved.effort and not reasoning.get("effort"):
         reasoning["effort"] = resolved.effort

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from gptgate.accounts.model import Account
+from gptgate.accounts.model import Account, Quota
 from gptgate.canonical.events import Event
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.types import JSONObject
@@ -34,3 +34,10 @@ class Upstream(Protocol):
     async def list_models(self, account: Account) -> list[JSONObject]: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class QuotaSource(Protocol):
+    """An upstream that can report an account's plan and quota windows without spending a turn."""
+
+    async def quota(self, account: Account) -> Quota: ...

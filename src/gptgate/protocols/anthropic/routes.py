@@ -26,6 +26,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         gw.catalog,
         default_effort=settings.default_effort,
         summary=settings.reasoning_summary if shown else None,
+        call=call_of(request),
     )
     stream = await gw.dispatcher.open(req, call_of(request))
     message_id, _ = new_id("msg_")

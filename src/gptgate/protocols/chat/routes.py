@@ -20,7 +20,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = parse_object(await read_body(request))
     req = decode(body)
     summary = None if settings.reasoning_output == "none" else settings.reasoning_summary
-    prepare(req, gw.catalog, default_effort=settings.default_effort, summary=summary)
+    prepare(req, gw.catalog, default_effort=settings.default_effort, summary=summary, call=call_of(request))
     stream = await gw.dispatcher.open(req, call_of(request))
     chunk_id, created = new_id("chatcmpl-")
     headers = ignored_header(req)

@@ -58,7 +58,13 @@ async def _generate(request: web.Request, model: str, *, stream: bool) -> web.St
     decoded = decode(parse_object(await read_body(request)), model)
     req = decoded.request
     req.stream = stream
-    prepare(req, gw.catalog, default_effort=gw.settings.default_effort, summary=_summary(gw, decoded))
+    prepare(
+        req,
+        gw.catalog,
+        default_effort=gw.settings.default_effort,
+        summary=_summary(gw, decoded),
+        call=call_of(request),
+    )
     upstream = await gw.dispatcher.open(req, call_of(request))
     response_id, _ = new_id("")
     headers = ignored_header(req)

@@ -17,7 +17,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
     gw = gateway_of(request)
     body = parse_object(await read_body(request))
     req = decode(body, request.headers)
-    prepare(req, gw.catalog, default_effort=None, summary=None)
+    prepare(req, gw.catalog, default_effort=None, summary=None, call=call_of(request))
     stream = await gw.dispatcher.open(req, call_of(request))
     headers = ignored_header(req)
     if req.stream:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 import orjson
 
 from gptgate import errors
-from gptgate.accounts.model import Account
+from gptgate.accounts.model import Account, Quota
 from gptgate.canonical.events import Event
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.types import JSONObject
@@ -24,6 +24,7 @@ from gptgate.upstreams.codex.decode import CodexStreamDecoder
 from gptgate.upstreams.codex.encode import build_headers, encode_body, user_agent
 from gptgate.upstreams.codex.errors import classify
 from gptgate.upstreams.codex.quota import parse_quota
+from gptgate.upstreams.codex.usage import fetch_usage
 from gptgate.upstreams.egress import PROXY_COOLDOWN, BaseURLs, Egress, EgressProxyUnavailable, mask
 from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
 
@@ -92,6 +93,10 @@ class CodexUpstream:
         self._version = client_version
         self._agent = user_agent(originator, client_version)
         self._first_byte_timeout = first_byte_timeout
+
+    async def quota(self, account: Account) -> Quota:
+        """The account's plan and quota windows from the usage endpoint (spends no turn)."""
+        return await fetch_usage(self._transport, self._bases.urls[0], account, self._agent)
 
     async def open(self, request: CanonicalRequest, account: Account) -> CodexStream:
         body = orjson.dumps(encode_body(request))
