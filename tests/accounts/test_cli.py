@@ -192,3 +192,23 @@ def test_team_workspaces_of_one_email_get_distinct_names(run: Run) -> None:
         ("dana@example.com", "ws-team-1"),
         ("dana@example.com-2", "ws-team-2"),
     ]
+
+
+def test_upstreams_choose_what_an_account_serves(run: Run) -> None:
+    run("add", "--access-token", ALICE)
+    assert "upstreams      every one" in run("show", "alice@example.com").output
+    result = run("upstreams", "alice@example.com", "chatgpt_web")
+    assert result.output == "alice@example.com serves chatgpt_web\n"
+    assert "upstreams      chatgpt_web" in run("show", "alice@example.com").output
+    assert (
+        run("upstreams", "alice@example.com", "--all").output == "alice@example.com serves every upstream\n"
+    )
+    bad = run("upstreams", "alice@example.com", "bing")
+    assert bad.exit_code == 2 and "unknown upstream bing (one of codex, chatgpt_web)" in bad.output
+
+
+def test_clear_removes_every_account(run: Run) -> None:
+    run("add", "--access-token", ALICE)
+    run("add", "--access-token", BOB)
+    assert run("clear", "--yes").output == "removed 2 account(s)\n"
+    assert "no accounts" in run("list").output

@@ -118,3 +118,34 @@ async def test_put_and_drop_keep_the_pool_current() -> None:
     pool.drop("acc_0")
     with pytest.raises(errors.NoUsableAccount):
         await pool.acquire()
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_only_accounts_that_serve_the_upstream_are_picked(strategy: Strategy) -> None:
+    accs = accounts(3)
+    accs[0].upstreams = frozenset({"chatgpt_web"})
+    accs[1].upstreams = frozenset({"codex"})
+    accs[2].upstreams = None  # every upstream
+    pool = AccountPool(accs, strategy=strategy)
+    seen: Counter[str] = Counter()
+    for _ in range(12):
+        account = await pool.acquire(None, None, "codex")
+        seen[account.id] += 1
+        await pool.release(account)
+    assert set(seen) == {"acc_1", "acc_2"}
+    web = await pool.acquire("session-1", None, "chatgpt_web")
+    assert web.id in ("acc_0", "acc_2")
+    await pool.release(web)
+    # a session bound to an account is not kept on it for an upstream it does not serve
+    bound = await pool.acquire("session-2", None, "codex")
+    await pool.release(bound)
+    assert (await pool.acquire("session-2", None, "chatgpt_web")).id in ("acc_0", "acc_2")
+
+
+async def test_no_account_for_an_upstream_is_said_plainly() -> None:
+    accs = accounts(2)
+    for a in accs:
+        a.upstreams = frozenset({"codex"})
+    pool = AccountPool(accs)
+    with pytest.raises(errors.NoUsableAccount, match="may serve the chatgpt_web upstream"):
+        await pool.acquire(None, None, "chatgpt_web")

@@ -58,6 +58,7 @@ def account_from_record(record: AccountRecord) -> Account:
     account.token_version = record.token_version
     account.last_refresh_at = record.last_refresh_at
     account.quota = quota_from_json(record.quota)
+    account.upstreams = frozenset(record.upstreams) if record.upstreams is not None else None
     account.stored = True
     return account
 

@@ -18,7 +18,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -27,6 +27,7 @@ from gptgate.accounts import jwt
 from gptgate.accounts.model import Account, Quota
 from gptgate.accounts.refresh import CHANNEL
 from gptgate.storage.base import AccountRecord, Store, StoreError
+from gptgate.types import UpstreamName
 
 if TYPE_CHECKING:
     from gptgate.accounts.manager import AccountManager
@@ -231,6 +232,17 @@ def import_text(
 def set_enabled(store: Store, id_or_name: str, enabled: bool, reason: str | None = None) -> AccountRecord:
     record = find(store, id_or_name)
     return store.set_status(record.id, "active" if enabled else "disabled", None if enabled else reason)
+
+
+def set_upstreams(store: Store, id_or_name: str, upstreams: list[str] | None) -> AccountRecord:
+    """Which upstreams the account may serve (None: every one). ValueError for an unknown name."""
+    known = get_args(UpstreamName)
+    unknown = sorted(set(upstreams or ()) - set(known))
+    if unknown:
+        raise ValueError(f"unknown upstream {', '.join(unknown)} (one of {', '.join(known)})")
+    if upstreams is not None and not upstreams:
+        raise ValueError("an account must serve at least one upstream (or every one)")
+    return store.set_upstreams(find(store, id_or_name).id, upstreams)
 
 
 def remove(store: Store, id_or_name: str) -> AccountRecord:

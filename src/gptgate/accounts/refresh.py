@@ -229,3 +229,4 @@ def adopt(account: Account, record: AccountRecord) -> None:
     account.status_reason = record.status_reason
     account.proxy = record.proxy
     account.session_token = record.session_token
+    account.upstreams = frozenset(record.upstreams) if record.upstreams is not None else None

@@ -200,6 +200,7 @@ def show(ctx: click.Context, name: str) -> None:
         ("plan", r.plan or "-"),
         ("status", r.status + reason),
         ("proxy", redact_url(r.proxy) if r.proxy else "-"),
+        ("upstreams", ", ".join(r.upstreams) if r.upstreams else "every one"),
         ("expires in", _until(r.expires_at, now)),
         *((t.replace("_", " "), fingerprint(getattr(r, t))) for t in TOKENS),
         ("token version", str(r.token_version)),
@@ -243,6 +244,22 @@ def remove(ctx: click.Context, name: str, yes: bool) -> None:
         click.confirm(f"remove {r.name} {_who(r)}?", abort=True)
     ops.remove(store_of(ctx), r.id)
     click.echo(f"removed {r.name}")
+
+
+@accounts.command()
+@click.argument("name")
+@click.argument("upstreams", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Serve every upstream (the default for new accounts).")
+@click.pass_context
+def upstreams(ctx: click.Context, name: str, upstreams: tuple[str, ...], every: bool) -> None:
+    """Choose which upstreams an account serves: codex, chatgpt_web (or --all)."""
+    if every == bool(upstreams):
+        raise click.UsageError("name the upstreams (codex, chatgpt_web) or pass --all")
+    try:
+        r = ops.set_upstreams(store_of(ctx), find(ctx, name).id, None if every else list(upstreams))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"{r.name} serves {', '.join(r.upstreams) if r.upstreams else 'every upstream'}")
 
 
 @accounts.command()

@@ -62,6 +62,8 @@ class AccountRecord:
     created_at: float | None = None
     updated_at: float | None = None
     last_used_at: float | None = None
+    #: the upstreams the login may serve (``codex``, ``chatgpt_web``); None: every one
+    upstreams: builtins.list[str] | None = None
 
     def __repr__(self) -> str:  # never a token, even in a traceback or a log line
         return f"AccountRecord(id={self.id!r}, name={self.name!r}, status={self.status!r})"
@@ -152,6 +154,9 @@ class Store(Protocol):
         """Record a use (``last_used_at``); cheap, does not change ``updated_at``."""
 
     def set_proxy(self, id: str, proxy: str | None) -> AccountRecord: ...
+
+    def set_upstreams(self, id: str, upstreams: builtins.list[str] | None) -> AccountRecord:
+        """Which upstreams the account may serve (None: every one)."""
 
     def remove(self, id: str) -> None: ...
 

@@ -38,6 +38,8 @@ accounts = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("updated_at", sa.Double, nullable=False),
     sa.Column("last_used_at", sa.Double),
+    # the upstreams the login may serve (a JSON list); NULL: every one
+    sa.Column("upstreams", sa.JSON),
 )
 
 #: One row per counter: ``store`` goes up by one with every committed change to accounts or

@@ -99,6 +99,7 @@ class SqlStore:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             last_used_at=row["last_used_at"],
+            upstreams=list(row["upstreams"]) if row["upstreams"] is not None else None,
         )
 
     def _fetch(self, conn: Connection, id_: str) -> AccountRecord:
@@ -155,6 +156,7 @@ class SqlStore:
             "created_at": record.created_at or now,
             "updated_at": now,
             "last_used_at": record.last_used_at,
+            "upstreams": record.upstreams,
         }
         try:
             with self._write() as conn:
@@ -234,6 +236,10 @@ class SqlStore:
 
     def set_proxy(self, id: str, proxy: str | None) -> AccountRecord:
         return self._update(id, {"proxy": proxy, "updated_at": time.time()})
+
+    def set_upstreams(self, id: str, upstreams: builtins.list[str] | None) -> AccountRecord:
+        values = sorted(set(upstreams)) if upstreams is not None else None
+        return self._update(id, {"upstreams": values, "updated_at": time.time()})
 
     def remove(self, id: str) -> None:
         with self._write() as conn:
