@@ -245,7 +245,7 @@ def ops_ratios(raw: list[Record], workers: int, pairs: tuple[tuple[Any, Any], ..
             values = rep_ratios(raw, mine.name, base.name, workers, key)
             row[figure] = med(list(values), 3)
             row[f"{figure}_reps"] = [round(v, 3) for v in values]
-            row[f"{figure}_spread"] = round(max(values) - min(values), 3) if values else None
+            row[f"{figure}_spread"] = round(max(values) - min(values), 3) if len(values) > 1 else None
         out[mine.name] = row
     return out
 
@@ -481,7 +481,7 @@ def ops_table(s: Record) -> list[str]:
         for figure, key in OPS_FIGURES:
             spread = r[f"{figure}_spread"]
             row += [f"{fmt(mine.get(key))} / {fmt(theirs.get(key))}",
-                    f"{fmt(r[figure], '×')} (±{fmt(None if spread is None else spread / 2)})"]  # fmt: skip
+                    fmt(r[figure], "×") + ("" if spread is None else f" (±{fmt(spread / 2)})")]  # fmt: skip
         rows.append(row)
     head = ["contender", "vs", "fixed ms/request", "ratio", "µs/event", "ratio", "ms/stream @50", "ratio"]
     title = (

@@ -63,6 +63,7 @@ PLANS = {
         idle_streams=1000,
         idle_workers=2,
         deadline=120.0,
+        ops_scale=2,
     ),
     "quick": Plan(
         name="quick",
@@ -148,6 +149,7 @@ def meta(plan: Plan, started: float) -> dict[str, Any]:
             "idle_streams": plan.idle_streams,
             "idle_workers": plan.idle_workers,
             "pool_accounts": POOL_SIZE,
+            "ops_scale": plan.ops_scale,
             "ops_key_limits": OPS_LIMITS,
             "encoders": dataclasses.asdict(ENCODER_PLANS[plan.name]),
         },
