@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, get_args
 
 if TYPE_CHECKING:
+    from gptgate.storage.chats import SqlChatStore
     from gptgate.storage.keys import KeyStore
     from gptgate.storage.usage import SqlUsageStore
 
@@ -114,6 +115,8 @@ class Store(Protocol):
 
     #: the usage table (one row per model call): batches in, totals and exports out
     usage: SqlUsageStore
+    #: the chat page's conversations (``/chat``), each visible to its owning key only
+    chats: SqlChatStore
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; safe to call again and from several processes."""

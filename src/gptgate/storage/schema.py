@@ -91,3 +91,29 @@ usage = sa.Table(
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("error_class", sa.String(64)),
 )
+
+#: The chat page's conversations (``/chat``), each owned by one client key: ``owner`` is the
+#: stored key's id, ``static:<sha256 prefix>`` for a key from settings, or ``anonymous``.
+chat_conversations = sa.Table(
+    "chat_conversations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False, index=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("model", sa.String(200)),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+)
+
+#: A conversation's turns, in order (``id`` grows); ``content`` is the Chat Completions content
+#: (a string or a list of parts), ``reasoning`` the model's shown thinking, if any.
+chat_messages = sa.Table(
+    "chat_messages",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(32), nullable=False, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("content", sa.JSON, nullable=False),
+    sa.Column("reasoning", sa.Text),
+    sa.Column("created_at", sa.Double, nullable=False),
+)

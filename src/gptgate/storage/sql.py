@@ -28,6 +28,7 @@ from gptgate.storage.base import (
     Status,
     StoreError,
 )
+from gptgate.storage.chats import SqlChatStore
 from gptgate.storage.crypto import TokenCipher
 from gptgate.storage.keys import SqlKeyStore
 from gptgate.storage.schema import accounts
@@ -47,6 +48,8 @@ class SqlStore:
         self.keys = SqlKeyStore(engine)
         #: the usage table (one row per model call), on the same engine
         self.usage = SqlUsageStore(engine)
+        #: the chat page's conversations, per client key (``storage/chats.py``)
+        self.chats = SqlChatStore(engine)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
