@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+import secrets
 import socket
+import tempfile
 import time
+from pathlib import Path
+
+from pydantic import SecretStr
 
 from gptgate.accounts.model import Account
 from gptgate.settings import Settings
@@ -42,11 +47,20 @@ def start_simulator_process() -> tuple[multiprocessing.process.BaseProcess, str]
 
 
 def demo_settings(settings: Settings, simulator_url: str) -> tuple[Settings, list[Account]]:
+    """Both upstreams on the simulator, and a store of the demo's own in a temporary directory
+    (keys, usage, the console and chat page all work; nothing is left in the operator's store)."""
+    data = Path(tempfile.mkdtemp(prefix="gptgate-demo-"))
     settings = settings.model_copy(
         update={
             "codex_base_url": simulator_url + "/backend-api/codex",
+            "chatgpt_base_urls": [simulator_url],
             "oauth_token_url": simulator_url + "/oauth/token",
-            "account_store": False,  # the demo leaves no account behind in the operator's store
+            "session_base_url": simulator_url,
+            "account_store": True,
+            "data_dir": data,
+            "database_url": SecretStr(f"sqlite:///{data / 'demo.db'}"),
+            "secret_key": SecretStr(secrets.token_urlsafe(32)),
+            "secret_key_file": None,
         }
     )
     token = make_access_token(DEMO_ACCOUNT_ID, plan="plus", email="demo@gptgate.local")
@@ -66,6 +80,10 @@ OpenAI Python SDK:
   client = OpenAI(base_url="{base}/v1", api_key="{key}")
   reply = client.chat.completions.create(model="{model}", messages=[{{"role": "user", "content": "Hello!"}}])
   print(reply.choices[0].message.content)
+
+The ChatGPT web upstream (simulated too): a web model, a GPT, or the /chatgpt/v1 prefix:
+  curl {base}/chatgpt/v1/chat/completions -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \
+    -d '{{"model": "gpt-4o", "messages": [{{"role": "user", "content": "Hello!"}}]}}'
 
 Codex CLI (~/.codex/config.toml), then `GPTGATE_API_KEY={key} codex`:
   model = "{model}"

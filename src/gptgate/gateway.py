@@ -24,7 +24,15 @@ from gptgate.state import make_state
 from gptgate.state.base import PoolState
 from gptgate.storage import Store, open_from_settings
 from gptgate.upstreams.base import Upstream
-from gptgate.upstreams.registry import DEFAULT_UPSTREAM, build_transport, build_upstreams, pins, quota_reader
+from gptgate.upstreams.registry import (
+    DEFAULT_UPSTREAM,
+    build_transport,
+    build_upstreams,
+    default_models,
+    model_claims,
+    pins,
+    quota_reader,
+)
 
 log = logging.getLogger("gptgate")
 
@@ -92,7 +100,6 @@ def build_byo(settings: Settings) -> ByoAccounts | None:
 class Gateway:
     def __init__(self, settings: Settings, accounts: list[Account] | None = None) -> None:
         self.settings = settings
-        self.catalog = ModelCatalog(settings.models, settings.model_aliases, settings.default_model)
         self.state = make_state(settings)
         self.store = open_from_settings(settings) if settings.account_store else None
         self.pool = AccountPool(
@@ -103,6 +110,16 @@ class Gateway:
         )
         self.transport = build_transport(settings)
         self.upstreams = build_upstreams(settings, self.transport)
+        self.catalog = ModelCatalog(
+            settings.models,
+            settings.model_aliases,
+            settings.default_model,
+            upstream_models={
+                k: v for k, v in default_models(settings, self.upstreams).items() if k != DEFAULT_UPSTREAM
+            },
+            claims=model_claims(self.upstreams),
+            default_upstream=DEFAULT_UPSTREAM,
+        )
         #: path prefix -> the upstream it pins (``/codex/v1/...``)
         self.pins = pins()
         self.accounts = build_manager(settings, self.pool, self.state, self.store, self.upstreams)
@@ -148,18 +165,21 @@ class Gateway:
             self._models_task = asyncio.ensure_future(self._refresh_models())
 
     async def _refresh_models(self) -> None:
-        """Each upstream's model list, read with an account that may serve it."""
+        """Each upstream's model list, read once per plan among the accounts that may serve it:
+        the lists are the union of what the pool is entitled to, not the first account's."""
         self._models_fetched = time.monotonic()
         for name, upstream in self.upstreams.items():
-            account = next((a for a in self.pool.accounts if a.usable and a.serves(name)), None)
-            if account is None:
-                continue
-            try:
-                infos = await upstream.list_models(account)
-            except Exception as exc:  # the catalogue in settings stays in force
-                log.warning("could not fetch the %s model list: %s", name, exc)
-                continue
-            self.catalog.add_upstream(infos, upstream=name)
+            by_plan: dict[str | None, Account] = {}
+            for account in self.pool.accounts:
+                if account.usable and account.serves(name):
+                    by_plan.setdefault(account.plan, account)
+            for account in by_plan.values():
+                try:
+                    infos = await upstream.list_models(account)
+                except Exception as exc:  # the catalogue in settings stays in force
+                    log.warning("could not fetch the %s model list (%s plan): %s", name, account.plan, exc)
+                    continue
+                self.catalog.add_upstream(infos, upstream=None if name == DEFAULT_UPSTREAM else name)
 
     async def close(self) -> None:
         if self._models_task is not None:

@@ -269,6 +269,34 @@ class Settings(BaseSettings):
         30.0, gt=0, description="How long a failed base URL is tried only after the healthy ones."
     )
 
+    # -- the ChatGPT web upstream (conversation backend, through an operator's gateway)
+    chatgpt_base_urls: list[str] = Field(
+        default_factory=list,
+        description="Site roots of gateways that accept the ChatGPT web protocol (chat2api's "
+        "CHATGPT_BASE_URL), tried in turn with failover; empty: the web upstream is off.",
+    )
+    chatgpt_conversation_path: Literal["/backend-api/conversation", "/backend-api/f/conversation"] = Field(
+        "/backend-api/conversation", description="The conversation path the web gateway serves."
+    )
+    chatgpt_history: bool = Field(
+        False,
+        description="Keep web conversations in the account's history (chat2api's HISTORY_DISABLED=false).",
+    )
+    chatgpt_sentinel: bool = Field(
+        False,
+        description="Make the requirements call and solve the proof of work for each web turn; off "
+        "(chat2api's CONVERSATION_ONLY) when the gateway supplies those tokens itself.",
+    )
+    chatgpt_pow_difficulty: str = Field(
+        "000032", description="The hardest proof-of-work difficulty to attempt (chat2api's POW_DIFFICULTY)."
+    )
+    chatgpt_auth_key: SecretStr | None = Field(
+        None, description="Sent as the 'authkey' header to the web gateway (chat2api's AUTH_KEY)."
+    )
+    chatgpt_headers: dict[str, str] = Field(
+        default_factory=dict, description="More headers for the web gateway (name -> value)."
+    )
+
     # -- bring your own token
     byo_tokens: bool = Field(
         False,

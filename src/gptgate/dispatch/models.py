@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -35,11 +36,37 @@ class Resolved:
     upstream: str | None = None
 
 
-class ModelCatalog:
-    """What models exist and what a client's model name means."""
+Claim = tuple[str, Callable[[str], bool]]
 
-    def __init__(self, models: list[str], aliases: dict[str, str], default_model: str) -> None:
+
+class ModelCatalog:
+    """What models exist, which upstream serves each, and what a client's model name means.
+
+    ``upstream_models`` adds each non-default upstream's listed names (the web upstream's
+    ``gpt-4o``, ``o3``...; they win over an alias of the same name: with that upstream on, the
+    name means its own model). ``claims`` are asked, in order, about a name nothing else resolves
+    (a GPT ``gpt-4o-gizmo-g-…``, a slug an account listed).
+    """
+
+    def __init__(
+        self,
+        models: list[str],
+        aliases: dict[str, str],
+        default_model: str,
+        *,
+        upstream_models: dict[str, list[str]] | None = None,
+        claims: Sequence[Claim] = (),
+        default_upstream: str = "codex",
+    ) -> None:
+        #: the upstream of every model that names none (the settings' catalogue)
+        self.default_upstream = default_upstream
         self._models: dict[str, ModelInfo] = {m: ModelInfo(m) for m in models}
+        for upstream, names in (upstream_models or {}).items():
+            for name in names:
+                self._models.setdefault(name, ModelInfo(name, efforts=(), upstream=upstream))
+        self._claims = tuple(claims)
+        #: the upstreams this gateway serves from
+        self.upstreams = frozenset({default_upstream, *(upstream_models or {}), *(u for u, _ in claims)})
         self._aliases = {k: v for k, v in aliases.items() if "*" not in k and "?" not in k}
         #: Glob aliases (``claude-opus-*``), most specific (longest) pattern first.
         self._patterns = sorted(
@@ -50,8 +77,12 @@ class ModelCatalog:
             self._models[default_model] = ModelInfo(default_model)
 
     def add_upstream(self, infos: list[JSONObject], upstream: str | None = None) -> None:
-        """Merge an upstream's ``/models`` answer (``ModelInfo`` objects with ``slug``)."""
+        """Merge an upstream's ``/models`` answer (``ModelInfo`` objects with ``slug``);
+        ``upstream`` None is the default upstream. A name another upstream serves stays with it."""
         for m in infos:
+            known = self._models.get(m["slug"])
+            if known is not None and known.upstream != upstream:
+                continue
             levels = tuple(
                 str(lv.get("effort"))
                 for lv in m.get("supported_reasoning_levels") or ()
@@ -59,7 +90,7 @@ class ModelCatalog:
             )
             self._models[m["slug"]] = ModelInfo(
                 id=m["slug"],
-                efforts=levels or ("low", "medium", "high"),
+                efforts=levels or (("low", "medium", "high") if upstream is None else ()),
                 default_effort=m.get("default_reasoning_level"),
                 display_name=m.get("display_name"),
                 context_window=m.get("context_window"),
@@ -77,31 +108,47 @@ class ModelCatalog:
     def info(self, model: str) -> ModelInfo | None:
         return self._models.get(model)
 
-    def resolve(self, name: str) -> Resolved:
-        """``gpt-5.5`` → itself; ``gpt-5.5-high`` → effort high; ``gpt-4o`` → its alias target."""
-        resolved = self._resolve(name.removeprefix("models/").strip(), depth=0)
+    def resolve(self, name: str, upstream: str | None = None) -> Resolved:
+        """``gpt-5.5`` → itself; ``gpt-5.5-high`` → effort high; ``gpt-4o`` → its alias target.
+
+        With ``upstream`` (a path that pins one), only what that upstream serves counts: under
+        ``/codex/v1`` the web upstream's ``gpt-4o`` is not a candidate and the alias applies.
+        """
+        if upstream is not None and upstream not in self.upstreams:
+            raise errors.NotFoundError(
+                f"The {upstream} upstream is not configured on this gateway.", code="upstream_not_configured"
+            )
+        resolved = self._resolve(name.removeprefix("models/").strip(), 0, upstream)
         if resolved is None:
+            where = f" by the {upstream} upstream" if upstream else " by this gateway"
             raise errors.ModelNotFound(
-                f"The model '{name}' does not exist or is not served by this gateway (see GET /v1/models).",
+                f"The model '{name}' does not exist or is not served{where} (see GET /v1/models).",
                 param="model",
             )
         return resolved
 
-    def _resolve(self, name: str, depth: int) -> Resolved | None:
+    def _serves(self, info: ModelInfo, only: str | None) -> bool:
+        return only is None or (info.upstream or self.default_upstream) == only
+
+    def _resolve(self, name: str, depth: int, only: str | None) -> Resolved | None:
         if depth > 4 or not name:
             return None
-        if name in self._models:
-            return Resolved(name, None, self._models[name].upstream)
+        info = self._models.get(name)
+        if info is not None and self._serves(info, only):
+            return Resolved(name, None, info.upstream)
         if name == DEFAULT_TARGET:
-            return self._resolve(self._default, depth + 1)
+            return self._resolve(self._default, depth + 1, only)
         if name in self._aliases:
-            return self._resolve(self._aliases[name], depth + 1)
+            return self._resolve(self._aliases[name], depth + 1, only)
         base, _, suffix = name.rpartition("-")
         if suffix in EFFORTS and base:
-            inner = self._resolve(base, depth + 1)
+            inner = self._resolve(base, depth + 1, only)
             if inner is not None:
                 return Resolved(inner.model, suffix, inner.upstream)
+        for upstream, claim in self._claims:
+            if (only is None or only == upstream) and claim(name):
+                return Resolved(name, None, upstream)
         for pattern, target in self._patterns:
             if fnmatch.fnmatchcase(name, pattern):
-                return self._resolve(target, depth + 1)
+                return self._resolve(target, depth + 1, only)
         return None

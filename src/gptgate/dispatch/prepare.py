@@ -22,10 +22,11 @@ def prepare(
     reasoning summary, so that thinking can reach clients that show it. A Responses request is
     the client's own and only gets what its model name implied.
     """
-    resolved = catalog.resolve(req.model)
+    pinned = call.upstream if call is not None else None
+    resolved = catalog.resolve(req.model, pinned)
     req.model = resolved.model
-    if call is not None and call.upstream is None and resolved.upstream is not None:
-        call.upstream = resolved.upstream  # type: ignore[assignment]
+    if call is not None and pinned is None:
+        call.upstream = resolved.upstream or catalog.default_upstream  # type: ignore[assignment]
     reasoning = dict(req.reasoning) if req.reasoning else {}
     if resolved.effort and not reasoning.get("effort"):
         reasoning["effort"] = resolved.effort

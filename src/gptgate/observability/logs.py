@@ -125,3 +125,5 @@ def configure_logging(level: str, fmt: LogFormat | str = "text", file: Path | No
         setattr(handler, _OURS, True)
         root.addHandler(guarded(handler, form))
     root.setLevel(level.upper())
+    # migrations announce every step at INFO: an operator needs them only when debugging
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level.lower() == "debug" else logging.WARNING)

@@ -32,8 +32,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Family = Literal["openai", "anthropic", "gemini"]
 
 #: ``/v1`` is the standard base; no prefix serves clients whose base URL lacks ``/v1``;
-#: ``/codex/v1`` pins the Codex upstream (seed-compatible).
-OPENAI_PREFIXES = ("/v1", "", "/codex/v1")
+#: ``/codex/v1`` and ``/chatgpt/v1`` pin the Codex and web upstreams (seed-compatible).
+OPENAI_PREFIXES = ("/v1", "", "/codex/v1", "/chatgpt/v1")
 #: google-genai with a custom base URL posts to ``/v1/models/...``; the public API is ``/v1beta``.
 GEMINI_PREFIXES = ("/v1beta", "/v1")
 

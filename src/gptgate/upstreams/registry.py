@@ -7,6 +7,7 @@ upstream package itself. Each entry names the upstream, the path prefix that pin
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -15,6 +16,9 @@ from gptgate.accounts.model import Account, Quota
 from gptgate.settings import Settings
 from gptgate.types import UpstreamName
 from gptgate.upstreams.base import QuotaSource, Upstream
+from gptgate.upstreams.chatgpt_web import models as web_models
+from gptgate.upstreams.chatgpt_web.client import ChatGptWebUpstream
+from gptgate.upstreams.chatgpt_web.encode import ConversationOptions
 from gptgate.upstreams.codex.client import CodexUpstream
 from gptgate.upstreams.egress import Egress
 from gptgate.upstreams.transport import AiohttpTransport, CurlCffiTransport, Transport
@@ -31,6 +35,10 @@ class UpstreamSpec:
     prefix: str
     enabled: Callable[[Settings], bool]
     build: Callable[[Settings, Transport], Upstream]
+    #: the model names it lists by default (beyond the catalogue of settings)
+    models: Callable[[Settings], list[str]] = lambda s: []
+    #: True for a model name this upstream serves that no list names (a GPT, a listed slug)
+    claims: Callable[[Upstream, str], bool] = lambda u, name: False
 
 
 def _codex(settings: Settings, transport: Transport) -> Upstream:
@@ -46,12 +54,63 @@ def _codex(settings: Settings, transport: Transport) -> Upstream:
     )
 
 
-UPSTREAMS: tuple[UpstreamSpec, ...] = (UpstreamSpec("codex", "/codex/", lambda s: True, _codex),)
+def _web(settings: Settings, transport: Transport) -> Upstream:
+    headers = dict(settings.chatgpt_headers)
+    if settings.chatgpt_auth_key is not None:
+        headers["authkey"] = settings.chatgpt_auth_key.get_secret_value()
+    return ChatGptWebUpstream(
+        transport,
+        base_urls=settings.chatgpt_base_urls,
+        first_byte_timeout=settings.first_byte_timeout,
+        conversation_path=settings.chatgpt_conversation_path,
+        options=ConversationOptions(history_disabled=not settings.chatgpt_history, extra_headers=headers),
+        sentinel_tokens=settings.chatgpt_sentinel,
+        pow_hardest=settings.chatgpt_pow_difficulty,
+        egress=Egress(settings.proxies),
+    )
+
+
+def _web_claims(upstream: Upstream, name: str) -> bool:
+    """A GPT (``<model>-gizmo-g-…``) or a slug an account listed; a malformed GPT name is the
+    client's error, said plainly."""
+    listed = upstream.listed if isinstance(upstream, ChatGptWebUpstream) else ()
+    try:
+        return web_models.resolve(name, listed) is not None
+    except ValueError as exc:
+        raise errors.ModelNotFound(str(exc), param="model") from None
+
+
+UPSTREAMS: tuple[UpstreamSpec, ...] = (
+    UpstreamSpec("codex", "/codex/", lambda s: True, _codex),
+    UpstreamSpec(
+        "chatgpt_web",
+        "/chatgpt/",
+        lambda s: bool(s.chatgpt_base_urls),
+        _web,
+        models=lambda s: list(web_models.WEB_SLUGS),
+        claims=_web_claims,
+    ),
+)
 
 
 def pins() -> dict[str, UpstreamName]:
     """Path prefix → the upstream it pins."""
     return {spec.prefix: spec.name for spec in UPSTREAMS}
+
+
+def model_claims(upstreams: Mapping[str, Upstream]) -> list[tuple[str, Callable[[str], bool]]]:
+    """(upstream, does it serve this name?) for each enabled upstream that serves unlisted names."""
+    out: list[tuple[str, Callable[[str], bool]]] = []
+    for spec in UPSTREAMS:
+        upstream = upstreams.get(spec.name)
+        if upstream is not None:
+            out.append((spec.name, functools.partial(spec.claims, upstream)))
+    return out
+
+
+def default_models(settings: Settings, upstreams: Mapping[str, Upstream]) -> dict[str, list[str]]:
+    """upstream -> the model names it lists by default."""
+    return {spec.name: spec.models(settings) for spec in UPSTREAMS if spec.name in upstreams}
 
 
 def build_transport(settings: Settings) -> Transport:
