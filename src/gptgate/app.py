@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gptgate.admin.app import setup_admin
+from gptgate.chat.app import setup_chat
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, NotFoundError, RequestError
 from gptgate.gateway import Gateway
@@ -19,9 +20,9 @@ from gptgate.protocols.registry import door_of, error_response, routes
 
 log = logging.getLogger("gptgate.app")
 
-OPEN_PATHS = frozenset({"/", "/health", "/healthz", "/readyz", "/metrics"})
-#: paths with their own authentication (the admin console and API): no client key there
-OWN_AUTH_PREFIXES = ("/admin",)
+OPEN_PATHS = frozenset({"/", "/health", "/healthz", "/readyz", "/metrics", "/chat", "/chat/"})
+#: no client key here: the admin console and API (their own auth), the chat page's files
+OWN_AUTH_PREFIXES = ("/admin", "/chat/static/")
 
 
 def _error_for(exc: web.HTTPException) -> GatewayError:
@@ -92,6 +93,7 @@ def create_app(gateway: Gateway) -> web.Application:
     app.router.add_routes(health_routes())
     app.router.add_get("/metrics", metrics_handler)
     setup_admin(app, gateway)
+    setup_chat(app, gateway)  # /chat; its /chat/api takes client keys like /v1
     prefix = app[API_PREFIX] = api_root(gateway.settings.api_prefix)  # the API only under it
     for route in routes():
         app.router.add_route(route.method, prefix + route.path, route.handler)

@@ -75,6 +75,7 @@ def serve(config: Path | None, **flags: Any) -> None:
         base = f"http://{settings.host}:{port}"
         click.echo(f"gptgate {__version__} listening on {base}", err=True)
         click.echo(console_hint(settings, base, one_time), err=True)
+        click.echo(f"chat: {base}/chat — key holders sign in with their client key", err=True)
         if settings.demo:
             from gptgate.demo import snippets
 
