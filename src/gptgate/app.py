@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+import traceback
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -19,6 +21,11 @@ from gptgate.observability.metrics import metrics_handler
 from gptgate.protocols.registry import door_of, error_response, routes
 
 log = logging.getLogger("gptgate.app")
+
+#: A failure's full traceback is logged once per site and this many seconds; repeats are one
+#: line, so a client replaying a request that trips a bug cannot flood the log.
+TRACEBACK_EVERY_S = 60.0
+_traceback_logged: dict[tuple[str, str], float] = {}
 
 OPEN_PATHS = frozenset({"/", "/health", "/healthz", "/readyz", "/metrics", "/chat", "/chat/"})
 #: no client key here: the admin console and API (their own auth), the chat page's files
@@ -76,10 +83,30 @@ async def _serve(
         call.error = _error_for(exc)
     except GatewayError as exc:
         call.error = exc
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+    except Exception as exc:
+        _log_failure(request, exc)
         call.error = GatewayError("The gateway failed to handle this request; see its log.")
     return error_response(request, call.error)
+
+
+def _log_failure(request: web.Request, exc: Exception) -> None:
+    """One line per failure (type and site, never the request's data); the traceback once per
+    site per :data:`TRACEBACK_EVERY_S`."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    site = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    key = (type(exc).__name__, site)
+    now = time.monotonic()
+    first = now - _traceback_logged.get(key, -TRACEBACK_EVERY_S) >= TRACEBACK_EVERY_S
+    if first:
+        _traceback_logged[key] = now
+    log.error(
+        "unhandled %s at %s on %s %s",
+        type(exc).__name__,
+        site,
+        request.method,
+        request.path[:200],
+        exc_info=exc if first else None,
+    )
 
 
 async def health(request: web.Request) -> web.Response:

@@ -8,10 +8,12 @@ from secrets import token_hex
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
+from aiohttp.web_protocol import RequestPayloadError
 
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.dispatch.context import CallContext
-from gptgate.errors import AuthenticationError, PayloadTooLarge
+from gptgate.errors import AuthenticationError, PayloadTooLarge, RequestError
 from gptgate.gateway import Gateway
 from gptgate.types import JSONObject
 
@@ -62,24 +64,51 @@ def new_call(request: web.Request) -> CallContext:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The decoded body (gzip/deflate/br/zstd are undone by the server), within the size limit."""
+    """The decoded body (gzip/deflate/br/zstd are undone by the server), within the size limit.
+
+    A declared ``Content-Length`` over the limit is refused before reading anything: waiting
+    for bytes a client announced but never sends would hang until it gives up. A body that
+    cannot be decompressed or de-chunked is the client's fault (400), not the gateway's.
+    """
+    gateway = request.app.get(GATEWAY)
+    limit = gateway.settings.max_body_bytes if gateway is not None else 0
+    declared = request.content_length
+    if limit and declared is not None and declared > limit:
+        raise _too_large(f"Content-Length {declared} exceeds the limit of {limit} bytes")
     try:
         return await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise PayloadTooLarge(
-            f"The request body is larger than this gateway accepts ({exc.text or 'limit exceeded'})."
+        raise _too_large(exc.text or "limit exceeded") from exc
+    except (RequestPayloadError, BadHttpMessage) as exc:
+        encoding = request.headers.get("Content-Encoding")
+        how = f"as declared by Content-Encoding: {encoding[:40]!r}" if encoding else "as framed"
+        raise RequestError(
+            f"The request body could not be read {how}; send a well-formed body.", code="invalid_body"
         ) from exc
 
 
+def _too_large(detail: str) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request body is larger than this gateway accepts ({detail}).")
+
+
 def client_key(request: web.Request) -> str | None:
-    """The API key a client presented, in any of the ways the three SDK families send it."""
+    """The API key a client presented, in any of the ways the three SDK families send it.
+
+    Keys are printable ASCII; anything else (a Latin-1 or UTF-8 byte, a control character)
+    is refused here, once, so no later comparison or hash has to cope with it."""
     auth = request.headers.get("Authorization")
     if auth:
         scheme, _, value = auth.partition(" ")
-        return value.strip() if scheme.lower() == "bearer" else auth.strip()
-    return (
-        request.headers.get("x-api-key") or request.headers.get("x-goog-api-key") or request.query.get("key")
-    )
+        key: str | None = value.strip() if scheme.lower() == "bearer" else auth.strip()
+    else:
+        key = (
+            request.headers.get("x-api-key")
+            or request.headers.get("x-goog-api-key")
+            or request.query.get("key")
+        )
+    if key and not (key.isascii() and key.isprintable()):
+        raise AuthenticationError("Malformed API key: keys are printable ASCII.")
+    return key
 
 
 def check_key(request: web.Request, keys: list[str], stored: bool = False) -> None:

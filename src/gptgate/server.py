@@ -15,19 +15,134 @@ import tempfile
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import orjson
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_server import Server
 
 from gptgate.accounts.model import Account
 from gptgate.app import create_app
 from gptgate.gateway import Gateway
 from gptgate.observability import metrics
 from gptgate.observability.logs import configure_logging
-from gptgate.settings import Settings
+from gptgate.settings import Settings, is_loopback
 
-__all__ = ["configure_logging", "run", "serve_socket"]
+__all__ = ["configure_logging", "make_runner", "run", "serve_socket"]
 
 log = logging.getLogger("gptgate")
-ACCESS_FORMAT = '%a "%r" %s %b %Tfs'
+#: What every answer says it comes from: no library or Python version for a scanner to match.
+SERVER_NAME = "gptgate"
+#: The largest request line and header the parser takes (aiohttp's own defaults, stated here).
+MAX_LINE = 8190
+MAX_FIELD = 8190
+
+
+class AccessLog(AbstractAccessLogger):
+    """The debug access log: one line per request, the path without its query string's secrets
+    (Gemini clients send their key as ``?key=``)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.debug(
+            '%s "%s %s" %d %d %.6fs',
+            request.remote,
+            request.method,
+            redacted_path(request),
+            response.status,
+            response.body_length,
+            time,
+        )
+
+
+def redacted_path(request: web.BaseRequest) -> str:
+    """The path and query, with the value of every credential-bearing parameter hidden."""
+    if not request.query_string:
+        return request.path
+    parts = [
+        f"{name}=***" if name.lower() in ("key", "api_key", "access_token", "token") else f"{name}=..."
+        for name in request.query
+    ]
+    return request.path + "?" + "&".join(parts)
+
+
+class _QuietRequestHandler(RequestHandler):
+    """A request the HTTP parser refuses (a malformed or over-long line or header, a bad
+    method) is answered with a short JSON error: never the offending bytes (they can hold the
+    client's key), never a library version, and logged as one line at INFO, not as a
+    traceback at ERROR (a client can send them at will)."""
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        kind = type(exc).__name__ if exc is not None else "error"
+        if status >= 500:
+            log.error("request failed outside the application (%s) from %s", kind, request.remote)
+        else:
+            log.info("malformed HTTP request (%s) from %s", kind, request.remote)
+        if request.writer.output_size > 0:
+            raise ConnectionError("Response is sent already, cannot send another response")
+        text = "Malformed HTTP request." if status < 500 else "The gateway failed to handle this request."
+        error = {"message": text, "type": "invalid_request_error" if status < 500 else "api_error"}
+        body = orjson.dumps({"error": {**error, "param": None, "code": None}})
+        resp = web.Response(status=status, body=body, content_type="application/json")
+        resp.headers["Server"] = SERVER_NAME
+        resp.force_close()
+        return resp
+
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        """aiohttp's own failures around a request (a body that stops decoding while it is
+        drained, a broken pipe): one line with the error's type; a client can cause these."""
+        exc = kw.get("exc_info")
+        kind = type(exc).__name__ if isinstance(exc, BaseException) else "error"
+        message = str(args[0]) % args[1:] if args else "connection error"
+        log.warning("%s (%s)", message, kind)
+
+
+class _QuietServer(Server):
+    def __call__(self) -> RequestHandler:
+        return _QuietRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class _Runner(web.AppRunner):
+    async def _make_server(self) -> Server:
+        server = await super()._make_server()
+        server.__class__ = _QuietServer  # same state, our connection handler
+        return server
+
+
+async def _brand(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_NAME
+
+
+def make_runner(app: web.Application, *, access_log: logging.Logger | None = None) -> web.AppRunner:
+    """The gateway's runner: parser limits stated, parser errors answered quietly, answers
+    branded ``Server: gptgate``, the access log (debug level) without query secrets."""
+    app.on_response_prepare.append(_brand)
+    return _Runner(
+        app,
+        handler_cancellation=True,
+        access_log=access_log,
+        access_log_class=AccessLog,
+        handle_signals=False,
+        max_line_size=MAX_LINE,
+        max_field_size=MAX_FIELD,
+    )
+
+
+def check_public_keys(settings: Settings) -> None:
+    """Refuse to serve a non-loopback address with a blank API key: it would start a server
+    that refuses every client (or, were blanks ever matched, one that admits anyone)."""
+    if is_loopback(settings.host):
+        return
+    if any(not key.strip() for key in settings.key_values()):
+        raise SystemExit(
+            f"refusing to listen on {settings.host}: api_keys holds an empty or blank key; "
+            "remove it, or set real keys (gptgate keys create)"
+        )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -47,13 +162,7 @@ async def serve_socket(
     gateway = Gateway(settings, accounts)
     app = create_app(gateway)
     access_log = logging.getLogger("gptgate.access") if settings.log_level == "debug" else None
-    runner = web.AppRunner(
-        app,
-        handler_cancellation=True,
-        access_log=access_log,
-        access_log_format=ACCESS_FORMAT,
-        handle_signals=False,
-    )
+    runner = make_runner(app, access_log=access_log)
     await runner.setup()
     await web.SockSite(runner, sock, shutdown_timeout=5.0).start()
     # Everything alive now lives as long as the process: keep it out of the collector's
@@ -86,6 +195,7 @@ def run(
 ) -> None:
     """Serve until SIGTERM/SIGINT. ``announce(port)`` runs once the first worker listens."""
     configure_logging(settings.log_level, settings.log_format, settings.log_file)
+    check_public_keys(settings)
     sock = bind(settings.host, settings.port)
     port = sock.getsockname()[1]
 

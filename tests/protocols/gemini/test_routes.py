@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+import yarl
 
 from gptgate.protocols.gemini import signature
 from gptgate.simulator.server import RunningSimulator
@@ -257,3 +258,23 @@ async def test_shared_v1_models_path_is_told_apart_by_headers(gateway: Served) -
     assert one["name"] == "models/gemini-2.5-flash"
     status, _, body = await call(gateway.base_url, "/v1/models/nope", headers=GOOG, method="GET")
     assert status == 404 and envelope(body)["status"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1beta/models/gemini-2.5-pro:generateContent:generateContent",
+        "/v1beta/models/gemini-2.5-pro%3AgenerateContent",
+        "/v1beta/models/gemini-2.5-pro%3agenerateContent",
+    ],
+)
+async def test_doubled_or_encoded_method_suffix_is_404(gateway: Served, path: str) -> None:
+    body = orjson.dumps({"contents": [{"parts": [{"text": "hi"}]}]})
+    url = yarl.URL(gateway.base_url + path, encoded=True)  # as sent: %3A stays encoded
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, data=body, headers={"content-type": "application/json"}) as resp,
+    ):
+        data = orjson.loads(await resp.read())
+    assert resp.status == 404
+    assert data["error"]["status"] == "NOT_FOUND" and data["error"]["code"] == 404

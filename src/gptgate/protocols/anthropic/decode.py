@@ -17,8 +17,10 @@ from gptgate.canonical.effort import effort_for_budget, effort_for_level
 from gptgate.canonical.names import NameMap
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError, UnsupportedFeature
+from gptgate.protocols import checks as c
 from gptgate.protocols import fields as f
 from gptgate.protocols.anthropic.content import Turns, system_message
+from gptgate.protocols.anthropic.params import SPEC
 from gptgate.types import JSONObject
 
 #: Accepted, but the Codex upstream has no equivalent: reported in ``x-gptgate-ignored``.
@@ -85,6 +87,7 @@ def decode(body: JSONObject, headers: Mapping[str, str], *, count_only: bool = F
     model = f.req_str(body, "model")
     if not count_only:
         _check_max_tokens(body)
+    c.check(body, SPEC)
     raw_messages = f.opt_list(body, "messages")
     if raw_messages is None:
         raise RequestError("Missing required parameter: 'messages'.", param="messages")
@@ -108,7 +111,7 @@ def decode(body: JSONObject, headers: Mapping[str, str], *, count_only: bool = F
     if effort:
         req.reasoning = {"effort": effort}
     req.text = _text_format(body)
-    req.prompt_cache_key = session_key(body, headers)
+    req.prompt_cache_key = f.header_safe(session_key(body, headers), "metadata.user_id")
     _reject_unservable(body)
     req.ignored = ignored + sorted(turns.skipped)
     req.extras = {k: v for k, v in body.items() if k not in KNOWN}

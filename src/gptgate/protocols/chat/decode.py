@@ -9,7 +9,9 @@ import orjson
 from gptgate.canonical import items
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError, UnsupportedFeature
+from gptgate.protocols import checks as c
 from gptgate.protocols import fields as f
+from gptgate.protocols.chat.params import DETAILS, SPEC
 from gptgate.types import JSONObject
 
 #: Accepted, but the Codex upstream has no equivalent: reported in ``x-gptgate-ignored``.
@@ -63,6 +65,7 @@ def decode(body: JSONObject) -> CanonicalRequest:
     raw_messages = f.opt_list(body, "messages")
     if not raw_messages:
         raise RequestError("'messages' must be a non-empty array.", param="messages")
+    c.check(body, SPEC)
     _reject_unservable(body)
     stream = bool(f.opt_bool(body, "stream"))
     req = CanonicalRequest(model=model, requested_model=model, input=_messages(raw_messages), origin="chat")
@@ -72,7 +75,9 @@ def decode(body: JSONObject) -> CanonicalRequest:
     req.parallel_tool_calls = f.opt_bool(body, "parallel_tool_calls")
     req.reasoning = _reasoning(body)
     req.text = _text(body)
-    req.prompt_cache_key = f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id")
+    req.prompt_cache_key = f.header_safe(
+        f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id"), "prompt_cache_key"
+    )
     req.service_tier = f.opt_str(body, "service_tier")
     req.ignored = [k for k in IGNORED if body.get(k) is not None]
     req.extras = {k: v for k, v in body.items() if k not in KNOWN}
@@ -143,6 +148,7 @@ def _part(part: JSONObject, path: str, role: str) -> JSONObject:
         if isinstance(image, str):
             return items.image_part(image)
         image = f.as_obj(image, path + "image_url")
+        c.check(image, {"detail": c.enum(*DETAILS)}, path + "image_url.")
         return items.image_part(f.req_str(image, "url", path + "image_url."), f.opt_str(image, "detail"))
     if kind == "file":
         return _file(f.as_obj(part.get("file"), path + "file"), path + "file.")
@@ -192,8 +198,9 @@ def _tool_call(call: JSONObject, path: str, custom_calls: set[str]) -> JSONObjec
     arguments = fn.get("arguments")
     if isinstance(arguments, dict):  # lenient: some clients send an object
         arguments = orjson.dumps(arguments).decode()
-    elif arguments is not None and not isinstance(arguments, str):
-        raise f.wrong_type(path + "function.arguments", "a string", arguments)
+    else:  # required, and JSON, as the API checks it
+        f.req_str(fn, "arguments", path + "function.")
+        c.json_text(arguments, path + "function.arguments")
     return items.function_call(call_id, f.req_str(fn, "name", path + "function."), arguments or "")
 
 

@@ -18,6 +18,7 @@ from gptgate.errors import RequestError, UnsupportedFeature
 from gptgate.protocols import fields as f
 from gptgate.protocols.gemini import keys as k
 from gptgate.protocols.gemini.contents import ContentDecoder, system_text
+from gptgate.protocols.gemini.params import check_generation
 from gptgate.protocols.gemini.schema import to_json_schema
 from gptgate.types import JSONObject
 
@@ -74,7 +75,9 @@ def decode(body: JSONObject, model: str) -> Decoded:
     req.tool_choice = _tool_choice(body, names)
     if req.tools:
         req.parallel_tool_calls = True  # Gemini models call functions in parallel; no switch exists
+    config_key, _ = k.pick(body, "generationConfig")
     config = k.opt_obj(body, "generationConfig") or {}
+    check_generation(config, config_key + ".")
     req.reasoning, include_thoughts = _thinking(config)
     req.text = _text_format(config)
     req.ignored = [name for name in IGNORED if k.pick(body, name)[1] is not None]

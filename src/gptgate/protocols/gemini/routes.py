@@ -27,6 +27,13 @@ JSON_STREAM_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
 async def model_action(request: web.Request) -> web.StreamResponse:
     """``{model}:{method}``: aiohttp's ``{target}`` matches the colon; the method picks the handler."""
     model, colon, method = request.match_info["target"].rpartition(":")
+    if ":" in model or "%3a" in request.raw_path.partition("?")[0].lower():
+        # a doubled (``:generateContent:generateContent``) or encoded (``%3A``) method suffix
+        # names no model, as the public API answers
+        raise NotFoundError(
+            f"models/{request.match_info['target']} is not found for this API version.",
+            code="model_not_found",
+        )
     handler = METHODS.get(method) if colon and model else None
     if handler is None:
         name = method if colon else request.match_info["target"]

@@ -8,7 +8,9 @@ from typing import Final
 from gptgate.canonical import items
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError
+from gptgate.protocols import checks as c
 from gptgate.protocols import fields as f
+from gptgate.protocols.responses.params import SPEC
 from gptgate.types import JSONObject
 
 KNOWN: Final = frozenset(
@@ -53,6 +55,7 @@ CLIENT_HEADERS: Final = (
 
 def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
     model = f.req_str(body, "model")
+    c.check(body, SPEC)
     req = CanonicalRequest(model=model, requested_model=model, input=_input(body), origin="responses")
     req.stream = bool(f.opt_bool(body, "stream"))
     req.instructions = f.opt_str(body, "instructions")
@@ -68,7 +71,9 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
     if include is not None and not all(isinstance(i, str) for i in include):
         raise RequestError("Invalid 'include': expected an array of strings.", param="include")
     req.include = include
-    req.prompt_cache_key = f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id")
+    req.prompt_cache_key = f.header_safe(
+        f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id"), "prompt_cache_key"
+    )
     req.service_tier = f.opt_str(body, "service_tier")
     req.extras = {k: v for k, v in body.items() if k not in KNOWN}
     req.forward_headers = {h: v for h in CLIENT_HEADERS if (v := headers.get(h)) is not None}

@@ -1,0 +1,153 @@
+"""Declarative checks of documented fields: each door lists its API's documented parameters
+with their types, ranges and enums, and :func:`check` enforces them with the message the real
+API would give (naming the field), while unknown fields pass untouched.
+
+A door's table is the SDK's type definition written down once (``openai``, ``anthropic``,
+``google-genai`` packages); a field the gateway only relays still gets its type checked, so a
+``frequency_penalty: "7"`` is a 400 here as it is there, not a silent 200.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gptgate.errors import RequestError
+from gptgate.protocols import fields as f
+from gptgate.types import JSONObject
+
+#: ``check(value, path)``: raises a RequestError naming ``path`` when ``value`` is wrong.
+Check = Callable[[Any, str], None]
+Spec = Mapping[str, Check]
+
+
+def check(body: JSONObject, spec: Spec, path: str = "") -> None:
+    """Every field of ``spec`` present (and not null) in ``body`` passes its check."""
+    for key, rule in spec.items():
+        value = body.get(key)
+        if value is not None:
+            rule(value, path + key)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def STR(value: Any, path: str) -> None:
+    if not isinstance(value, str):
+        raise f.wrong_type(path, "a string", value)
+
+
+def BOOL(value: Any, path: str) -> None:
+    if not isinstance(value, bool):
+        raise f.wrong_type(path, "a boolean", value)
+
+
+def INT(value: Any, path: str) -> None:
+    if not (isinstance(value, int) and not isinstance(value, bool)):
+        raise f.wrong_type(path, "an integer", value)
+
+
+def NUM(value: Any, path: str) -> None:
+    if not _is_number(value):
+        raise f.wrong_type(path, "a number", value)
+
+
+def OBJ(value: Any, path: str) -> None:
+    if not isinstance(value, dict):
+        raise f.wrong_type(path, "an object", value)
+
+
+def ranged(low: float, high: float) -> Check:
+    def rule(value: Any, path: str) -> None:
+        NUM(value, path)
+        if not low <= value <= high:
+            raise _invalid(path, f"expected a number between {low:g} and {high:g}, but got {value:g}")
+
+    return rule
+
+
+def at_least(low: int) -> Check:
+    def rule(value: Any, path: str) -> None:
+        INT(value, path)
+        if value < low:
+            raise _invalid(path, f"expected an integer of at least {low}, but got {value}")
+
+    return rule
+
+
+def enum(*allowed: str) -> Check:
+    def rule(value: Any, path: str) -> None:
+        STR(value, path)
+        if value not in allowed:
+            choices = ", ".join(f"'{a}'" for a in allowed)
+            raise _invalid(path, f"'{_clip(value)}' is not one of {choices}")
+
+    return rule
+
+
+def list_of(item: Check, max_items: int | None = None) -> Check:
+    def rule(value: Any, path: str) -> None:
+        if not isinstance(value, list):
+            raise f.wrong_type(path, "an array", value)
+        if max_items is not None and len(value) > max_items:
+            raise _invalid(path, f"expected at most {max_items} items, but got {len(value)}")
+        for i, element in enumerate(value):
+            if element is None:
+                raise f.wrong_type(f"{path}[{i}]", "a value", element)
+            item(element, f"{path}[{i}]")
+
+    return rule
+
+
+def map_of(value_rule: Check) -> Check:
+    def rule(value: Any, path: str) -> None:
+        OBJ(value, path)
+        for key, element in value.items():
+            value_rule(element, f"{path}.{key}")
+
+    return rule
+
+
+def nested(spec: Spec) -> Check:
+    """An object whose own documented fields are checked too."""
+
+    def rule(value: Any, path: str) -> None:
+        OBJ(value, path)
+        check(value, spec, path + ".")
+
+    return rule
+
+
+def either(*rules: Check, expected: str) -> Check:
+    """The first rule whose shape matches decides (``str | list[str]``-style unions)."""
+
+    def rule(value: Any, path: str) -> None:
+        errors: list[RequestError] = []
+        for candidate in rules:
+            try:
+                candidate(value, path)
+                return
+            except RequestError as exc:
+                errors.append(exc)
+        deeper = [e for e in errors if e.param != path]
+        if deeper:
+            raise deeper[0]
+        raise f.wrong_type(path, expected, value)
+
+    return rule
+
+
+def json_text(value: Any, path: str) -> None:
+    """A string that must itself hold JSON (a tool call's ``arguments``)."""
+    STR(value, path)
+    if value.strip() and not f.is_json(value):
+        raise _invalid(path, "expected a string of valid JSON")
+
+
+def _invalid(path: str, detail: str) -> RequestError:
+    return RequestError(f"Invalid value for '{path}': {detail}.", param=path, code="invalid_value")
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
