@@ -18,7 +18,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.http_exceptions import BadHttpMessage
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from aiohttp.web_server import Server
 
 from gptgate.accounts.model import Account
@@ -99,7 +100,8 @@ class _QuietRequestHandler(RequestHandler):
         exc = kw.get("exc_info")
         kind = type(exc).__name__ if isinstance(exc, BaseException) else "error"
         message = str(args[0]) % args[1:] if args else "connection error"
-        log.warning("%s (%s)", message, kind)
+        client_side = isinstance(exc, RequestPayloadError | BadHttpMessage | ConnectionError)
+        log.log(logging.INFO if client_side else logging.WARNING, "%s (%s)", message, kind)
 
 
 class _QuietServer(Server):
