@@ -1,7 +1,7 @@
 // The chat page: sign in with a client key, then conversations on the left, the chat on the
 // right. Every model call goes through the gateway's own /v1 door with the holder's key.
 import { ApiError, LocalChats, ServerChats, me, models, saveKey, savedKey, streamChat } from "./api.js";
-import { h } from "./markdown.js";
+import { h, icon } from "./markdown.js";
 import { OTHER, chipOf, fillMessage, groupModels, messageView, modelOptions, partOf, textOf, when } from "./view.js";
 
 const root = document.getElementById("app");
@@ -81,7 +81,7 @@ function layout() {
   const composer = h("form", { class: "composer", id: "composer", onsubmit: (ev) => { ev.preventDefault(); send(); } },
     ui.chips,
     h("div", { class: "row" },
-      h("button", { class: "btn attach", type: "button", id: "attach", title: "Attach files", onclick: () => ui.files.click() }, "📎"),
+      h("button", { class: "btn attach", type: "button", id: "attach", title: "Attach files", onclick: () => ui.files.click() }, icon("clip")),
       ui.text, ui.send, ui.stop, ui.files));
   const head = h("header", { class: "chat-head" },
     h("button", { class: "btn btn-ghost menu", type: "button", "aria-label": "Conversations", onclick: () => toggleSidebar() }, "☰"),
@@ -131,7 +131,7 @@ function renderList() {
   ui.list.replaceChildren(...(state.list.length ? state.list.map((c) => h("div", { class: "conv" + (c.id === current ? " active" : "") },
     h("a", { href: "#c/" + encodeURIComponent(c.id), class: "conv-link", title: c.title, onclick: (ev) => { ev.preventDefault(); openConversation(c.id); toggleSidebar(false); } },
       h("span", { class: "t" }, c.title), h("span", { class: "d" }, when(c.updated_at))),
-    h("button", { class: "del", type: "button", title: "Delete", "aria-label": "Delete " + c.title, onclick: () => remove(c) }, "🗑")))
+    h("button", { class: "del", type: "button", title: "Delete", "aria-label": "Delete " + c.title, onclick: () => remove(c) }, icon("trash"))))
     : [h("div", { class: "muted empty-list" }, "No conversations yet.")]));
 }
 

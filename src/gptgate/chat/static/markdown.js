@@ -20,6 +20,23 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+// Line icons as inline SVG (emoji need fonts a server may lack). Each is a list of path data.
+const ICONS = {
+  clip: ["M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l8-8"],
+  trash: ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13", "M10 11v6", "M14 11v6"],
+  file: ["M14 3H6v18h12V7z", "M14 3v4h4", "M9 13h6", "M9 17h6"],
+  image: ["M4 5h16v14H4z", "M4 16l5-5 4 4 3-3 4 4", "M15.5 9.5h.01"],
+};
+
+export function icon(name) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [k, v] of Object.entries({ viewBox: "0 0 24 24", width: 16, height: 16, fill: "none", stroke: "currentColor",
+    "stroke-width": 2, "stroke-linecap": "round", "stroke-linejoin": "round", "aria-hidden": "true", class: "icon" })) svg.setAttribute(k, v);
+  for (const d of ICONS[name]) { const path = document.createElementNS(ns, "path"); path.setAttribute("d", d); svg.append(path); }
+  return svg;
+}
+
 export function safeUrl(raw, image = false) {
   let url;
   try { url = new URL(raw, location.href); } catch { return null; }
@@ -36,7 +53,7 @@ function image(alt, raw) {
   const inline = safeUrl(raw, true);
   if (inline) return link(inline, h("img", { src: inline, alt, loading: "lazy", class: "md-img" }));
   const href = safeUrl(raw);
-  return href ? link(href, "🖼 " + (alt || "image")) : document.createTextNode(`![${alt}](${raw})`);
+  return href ? link(href, [icon("image"), " " + (alt || "image")]) : document.createTextNode(`![${alt}](${raw})`);
 }
 
 // Inline: `code`, ![alt](url), [text](url), **bold**, *italic* / _italic_, bare http(s) links.

@@ -1,5 +1,5 @@
 // How messages, the model picker and attachments look; no state lives here.
-import { h, render } from "./markdown.js";
+import { h, icon, render } from "./markdown.js";
 
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const EFFORT = /-(none|minimal|low|medium|high|xhigh)$/;
@@ -16,9 +16,9 @@ export function textOf(content) {
 function attachment(part) {
   if (part.type === "image_url") {
     const url = part.image_url && part.image_url.url;
-    return /^data:image\//.test(url || "") ? h("img", { class: "thumb", src: url, alt: "attached image" }) : h("span", { class: "chip" }, "🖼 image");
+    return /^data:image\//.test(url || "") ? h("img", { class: "thumb", src: url, alt: "attached image" }) : h("span", { class: "chip" }, icon("image"), "image");
   }
-  if (part.type === "file") return h("span", { class: "chip" }, "📄 " + ((part.file && part.file.filename) || "file"));
+  if (part.type === "file") return h("span", { class: "chip" }, icon("file"), (part.file && part.file.filename) || "file");
   return null;
 }
 
@@ -35,7 +35,7 @@ export function fillMessage(el, msg) {
   const nodes = [];
   if (msg.reasoning) {
     const open = el.querySelector("details.reasoning")?.open ?? msg.thinking ?? false;
-    nodes.push(h("details", { class: "reasoning", open }, h("summary", {}, msg.thinking ? "Thinking…" : "Reasoning"), h("div", { class: "reasoning-text" }, msg.reasoning)));
+    nodes.push(h("details", { class: "reasoning", open }, h("summary", {}, msg.thinking ? "Thinking…" : "Reasoning"), h("div", { class: "reasoning-text md" }, render(msg.reasoning))));
   }
   if (msg.role === "user") {
     const files = parts(msg.content).map(attachment).filter(Boolean);
@@ -51,15 +51,17 @@ export function fillMessage(el, msg) {
   body.replaceChildren(...nodes);
 }
 
-// /v1/models grouped: Codex models (and their effort-suffixed names), web models, GPTs, aliases.
+// /v1/models grouped: Codex models (and their effort-suffixed names), web models (listed with
+// an owner other than openai/gptgate), GPTs (gizmo ids), and the gateway's aliases.
 export function groupModels(list) {
   const groups = { codex: [], effort: [], web: [], gpts: [], aliases: [] };
   for (const m of list) {
     const id = m.id;
     if (/-gizmo-|^g-[A-Za-z0-9]/.test(id)) groups.gpts.push(id);
-    else if (m.owned_by === "openai") (EFFORT.test(id) ? groups.effort : groups.codex).push(id);
-    else if (m.owned_by === "gptgate") groups.aliases.push(id);
-    else groups.web.push(id);
+    else if (m.owned_by && m.owned_by !== "openai" && m.owned_by !== "gptgate") groups.web.push(id);
+    else if (EFFORT.test(id)) groups.effort.push(id);
+    else if (/^gpt-5|codex/.test(id)) groups.codex.push(id);
+    else groups.aliases.push(id);
   }
   return [
     ["Codex models", groups.codex], ["Web models", groups.web], ["GPTs", groups.gpts],
@@ -98,7 +100,7 @@ export async function partOf(file) {
 export function chipOf(part, onRemove) {
   const remove = h("button", { type: "button", class: "x", title: "Remove", "aria-label": "Remove attachment", onclick: onRemove }, "×");
   if (part.type === "image_url") return h("span", { class: "pending image" }, h("img", { src: part.image_url.url, alt: "attachment preview" }), remove);
-  return h("span", { class: "pending" }, "📄 " + part.file.filename, remove);
+  return h("span", { class: "pending" }, icon("file"), part.file.filename, remove);
 }
 
 export function when(epoch) {
