@@ -122,6 +122,9 @@ class AccountError(UpstreamError):
 
 
 class UsageLimitReached(AccountError):
+    #: set when the limit is one model's only (the web upstream's message caps): then only that
+    #: (account, model) pair cools down, and the account keeps serving other models
+    model: str | None = None
     status = 429
     type = "rate_limit_exceeded"
     code = "usage_limit_reached"

@@ -9,7 +9,7 @@ import pytest
 
 from gptgate import errors
 from gptgate.accounts.model import Account, Quota, QuotaWindow
-from gptgate.accounts.pool import STRATEGIES, AccountPool, Strategy
+from gptgate.accounts.pool import STRATEGIES, AccountPool, Strategy, model_caps
 
 
 def accounts(n: int) -> list[Account]:
@@ -149,3 +149,51 @@ async def test_no_account_for_an_upstream_is_said_plainly() -> None:
     pool = AccountPool(accs)
     with pytest.raises(errors.NoUsableAccount, match="may serve the chatgpt_web upstream"):
         await pool.acquire(None, None, "chatgpt_web")
+
+
+def cap(model: str, clears_in: float) -> errors.UsageLimitReached:
+    """A message cap as the web upstream raises it (a usage limit of one model)."""
+    exc = errors.UsageLimitReached("cap", resets_at=time.time() + clears_in)
+    exc.model = model
+    return exc
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_a_message_cap_cools_only_that_account_and_model(strategy: Strategy) -> None:
+    accs = accounts(2)
+    pool = AccountPool(accs, strategy=strategy)
+    await pool.penalize(accs[0], cap("gpt-4o-slug", 600), "gpt-4o")
+    assert accs[0].cooldown_until == 0.0  # the account itself is not cooling
+    for _ in range(6):  # gpt-4o only from the other account, sticky session or not
+        for key in (None, "session-a"):
+            account = await pool.acquire(key, None, "chatgpt_web", "gpt-4o")
+            assert account.id == "acc_1"
+            await pool.release(account)
+    other = {(await pool.acquire(None, None, "chatgpt_web", "o3")).id for _ in range(4)}
+    assert other == {"acc_0", "acc_1"}  # every other model still uses both
+    assert model_caps(await pool.state.cooldowns(), "acc_0") == {
+        "gpt-4o": pytest.approx(time.time() + 600, abs=2)
+    }
+    assert model_caps(await pool.state.cooldowns(), "acc_1") == {}
+
+
+async def test_every_account_capped_for_a_model_is_a_429_naming_it() -> None:
+    accs = accounts(2)
+    pool = AccountPool(accs)
+    await pool.penalize(accs[0], cap("gpt-4o", 900), "gpt-4o")
+    await pool.penalize(accs[1], cap("gpt-4o", 300), "gpt-4o")
+    with pytest.raises(errors.PoolExhausted) as info:
+        await pool.acquire(None, None, "chatgpt_web", "gpt-4o")
+    assert info.value.status == 429 and info.value.code == "model_cap_exceeded"
+    assert info.value.headers == {"Retry-After": "300"}
+    assert info.value.message.startswith("every account (2) reached its message cap for the model gpt-4o;")
+    assert (await pool.acquire(None, None, "chatgpt_web", "o3")).id in ("acc_0", "acc_1")
+
+
+async def test_a_cap_without_the_calls_model_uses_the_one_the_error_names() -> None:
+    accs = accounts(1)
+    pool = AccountPool(accs)
+    await pool.penalize(accs[0], cap("o3", 60))
+    assert sorted(await pool.state.cooldowns()) == ["acc_0/o3"]
+    with pytest.raises(errors.PoolExhausted, match="message cap for the model o3"):
+        await pool.acquire(None, None, None, "o3")

@@ -171,3 +171,20 @@ async def test_publish_reaches_every_subscriber_in_order(state: PoolState) -> No
     async with state.subscribe("accounts") as again:
         await state.publish("accounts", "fresh")
         assert await _next(again) == "fresh"  # earlier messages were not queued for it
+
+
+async def test_model_cap_pairs_ride_the_cooldowns_beside_their_account(state: PoolState) -> None:
+    """The pool's per-model caps are cooldowns under ``"<account id>/<model>"``: kept, read,
+    cleared and expired like an account's own, without touching the account's."""
+    now = time.time()
+    await state.set_cooldown("acc_1/gpt-4o", now + 100, "model_cap_exceeded")
+    await state.set_cooldown("acc_1/o3", now + 0.2, "model_cap_exceeded")
+    await state.set_cooldown("acc_1/gpt-4o", now + 50, "model_cap_exceeded")  # the later one stays
+    cooling = await state.cooldowns()
+    assert sorted(cooling) == ["acc_1/gpt-4o", "acc_1/o3"]
+    assert cooling["acc_1/gpt-4o"].until == pytest.approx(now + 100)
+    await state.set_cooldown("acc_1", now + 100, "usage_limit_reached")
+    await state.clear_cooldown("acc_1")  # clearing the account leaves its caps
+    assert sorted(await state.cooldowns()) == ["acc_1/gpt-4o", "acc_1/o3"]
+    await asyncio.sleep(0.3)
+    assert sorted(await state.cooldowns()) == ["acc_1/gpt-4o"]

@@ -222,3 +222,17 @@ async def test_prefixes_keep_deployments_apart(redis_state: RedisState, redis_ur
                 assert await anext(messages) == "for other"
     finally:
         await other.close()
+
+
+async def test_a_model_cap_reaches_other_processes(redis_state: RedisState, redis_url: str) -> None:
+    other = RedisState(redis_url, redis_state.prefix)
+    try:
+        assert await other.cooldowns() == {}
+        await redis_state.set_cooldown("acc_1/gpt-4o", time.time() + 600, "model_cap_exceeded")
+
+        async def seen() -> bool:
+            return list(await other.cooldowns()) == ["acc_1/gpt-4o"]
+
+        await wait_until(seen, within=5, step=0.01)
+    finally:
+        await other.close()

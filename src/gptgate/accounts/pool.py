@@ -8,6 +8,11 @@ Per request: the session key (``prompt_cache_key``, Claude Code's session, ``ses
 first picks the account it is bound to, if that one is still healthy; otherwise the strategy
 picks among the healthy accounts and the key is bound to the choice, so the upstream's prompt
 cache stays warm on one account and moves only when it must.
+
+Message caps (the web upstream's per-model limits, ``UsageLimitReached`` with a ``model``) cool
+one (account, model) pair, not the account: the shared cooldowns hold them under the key
+``"<account id>/<model>"`` (``pair_key``), and ``acquire`` for a model skips the accounts whose
+pair for it is cooling. When every account is capped for the model, the 429 names it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 from gptgate import errors
@@ -32,6 +37,27 @@ STRATEGIES: tuple[Strategy, ...] = ("round_robin", "random", "least_busy", "quot
 #: Cool-down for failures that carry no reset time (5xx, network, rate limit).
 SHORT_COOLDOWN = 30.0
 AUTH_COOLDOWN = 300.0
+MODEL_CAP_REASON = "model_cap_exceeded"
+
+
+def pair_key(account_id: str, model: str) -> str:
+    """The shared cooldown key of one (account, model) pair (account ids hold no ``/``-suffix
+    that could collide: a plain account's key is its id, a pair's always ends in ``/<model>``)."""
+    return f"{account_id}/{model}"
+
+
+def model_caps(cooling: Mapping[str, Cooldown], account_id: str) -> dict[str, float]:
+    """The models ``account_id`` is capped for, each with the time (epoch s) its cap clears."""
+    prefix = account_id + "/"
+    return {k[len(prefix) :]: c.until for k, c in cooling.items() if k.startswith(prefix)}
+
+
+def _capped(cooling: Mapping[str, Cooldown], model: str | None) -> set[str]:
+    """Ids of the accounts whose pair for ``model`` is cooling (none when no pair cools at all)."""
+    if not model or not cooling:
+        return set()
+    suffix = "/" + model
+    return {k[: -len(suffix)] for k in cooling if k.endswith(suffix)}
 
 
 class AccountPool:
@@ -68,12 +94,19 @@ class AccountPool:
 
     # -- the hot path
     async def acquire(
-        self, session_key: str | None = None, exclude: set[str] | None = None, upstream: str | None = None
+        self,
+        session_key: str | None = None,
+        exclude: set[str] | None = None,
+        upstream: str | None = None,
+        model: str | None = None,
     ) -> Account:
-        """A healthy account not in ``exclude`` (ids already tried) that may serve ``upstream``,
-        leased until ``release``."""
+        """A healthy account not in ``exclude`` (ids already tried) that may serve ``upstream``
+        and is not capped for ``model``, leased until ``release``."""
         now = time.time()
         cooling = await self.state.cooldowns()
+        capped = _capped(cooling, model)
+        if capped:
+            exclude = capped | exclude if exclude else capped
         if session_key:
             bound = await self.state.sticky_get(session_key, self.sticky_ttl)
             account = self.get(bound) if bound else None
@@ -82,11 +115,11 @@ class AccountPool:
         if self.strategy == "round_robin":  # the default: no list per request, however large the pool
             account = self._next_healthy(cooling, exclude, upstream)
             if account is None:
-                raise self._exhausted(cooling, now, upstream)
+                raise self._exhausted(cooling, now, upstream, model)
         else:
             healthy = [a for a in self.accounts if _healthy(a, cooling, exclude, upstream)]
             if not healthy:
-                raise self._exhausted(cooling, now, upstream)
+                raise self._exhausted(cooling, now, upstream, model)
             account = await self._choose(healthy)
         if session_key:
             await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
@@ -141,8 +174,15 @@ class AccountPool:
         return candidates[0]
 
     # -- failures
-    async def penalize(self, account: Account, error: errors.AccountError | errors.UpstreamError) -> None:
-        """Cool an account down after a credential-scoped or transient failure."""
+    async def penalize(
+        self, account: Account, error: errors.AccountError | errors.UpstreamError, model: str | None = None
+    ) -> None:
+        """Cool an account down after a credential-scoped or transient failure; a message cap
+        (a usage limit of one model) cools only the pair of the account and ``model`` (the
+        call's model name, as ``acquire`` is given it; else the one the error names)."""
+        if isinstance(error, errors.UsageLimitReached) and error.model is not None:
+            await self._cap(account, model or error.model, error)
+            return
         if isinstance(error, errors.UsageLimitReached) and error.resets_at:
             until = error.resets_at
         elif isinstance(error, errors.AccountUnauthorized | errors.AccountForbidden):
@@ -156,8 +196,14 @@ class AccountPool:
         metrics.cooldown_started(reason)
         log.warning("account %s cooling down for %d s: %s", account.label(), until - time.time(), reason)
 
+    async def _cap(self, account: Account, model: str, error: errors.UsageLimitReached) -> None:
+        until = error.resets_at or time.time() + (error.retry_after or SHORT_COOLDOWN)
+        await self.state.set_cooldown(pair_key(account.id, model), until, MODEL_CAP_REASON)
+        metrics.cooldown_started(MODEL_CAP_REASON)
+        log.warning("account %s capped for model %s for %d s", account.label(), model, until - time.time())
+
     def _exhausted(
-        self, cooling: dict[str, Cooldown], now: float, upstream: str | None
+        self, cooling: dict[str, Cooldown], now: float, upstream: str | None, model: str | None = None
     ) -> errors.GatewayError:
         members = [a for a in self.accounts if a.serves(upstream)]
         usable = [a for a in members if a.usable]
@@ -173,7 +219,12 @@ class AccountPool:
             return errors.NoUsableAccount(
                 f"no account can serve: {summary} (see: gptgate accounts list)", retry_after=300
             )
-        ends = [cooling[a.id] for a in usable if a.id in cooling]
+        capped = [
+            cooling[pair_key(a.id, model)] for a in usable if model and pair_key(a.id, model) in cooling
+        ]
+        if capped and len(capped) == len(usable):
+            return _all_capped(capped, now, str(model))
+        ends = [cooling[a.id] for a in usable if a.id in cooling] + capped
         if not ends:  # every usable account was tried by this request already
             return errors.PoolExhausted(
                 f"all {len(usable)} usable account(s) failed this request", retry_after=SHORT_COOLDOWN
@@ -185,6 +236,17 @@ class AccountPool:
             f"({', '.join(reasons)}); the earliest is available again in {int(max(1.0, earliest - now))} s",
             retry_after=max(1.0, earliest - now),
         )
+
+
+def _all_capped(caps: list[Cooldown], now: float, model: str) -> errors.PoolExhausted:
+    """Every account reached its message cap for ``model`` (chat2api's ENABLE_LIMIT answer)."""
+    wait = max(1.0, min(c.until for c in caps) - now)
+    return errors.PoolExhausted(
+        f"every account ({len(caps)}) reached its message cap for the model {model}; the earliest "
+        f"cap clears in {int(wait)} s (other models may still be served)",
+        code=MODEL_CAP_REASON,
+        retry_after=wait,
+    )
 
 
 def _healthy(

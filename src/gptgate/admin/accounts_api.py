@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -22,10 +23,12 @@ from gptgate.accounts.formats import FORMATS, FormatError, detect_entries, expor
 from gptgate.accounts.manager import account_from_record
 from gptgate.accounts.model import Account, QuotaWindow
 from gptgate.accounts.ops import Entry, duplicate_of, public, to_record
+from gptgate.accounts.pool import model_caps
 from gptgate.accounts.refresh import CHANNEL
 from gptgate.admin.errors import AdminError, json_body, json_reply, not_found
 from gptgate.gateway import Gateway
 from gptgate.http import gateway_of
+from gptgate.state.base import Cooldown
 from gptgate.storage import AccountRecord, Store, StoreError
 from gptgate.storage.base import Status
 
@@ -83,8 +86,14 @@ def _health(status: str, runtime: dict[str, Any]) -> str:
     return "cooling" if runtime["cooldown_until"] else "ok"
 
 
-def account_view(record: AccountRecord | None, account: Account | None, now: float) -> dict[str, Any]:
-    """What the console shows of one account: no token, only whether each is set."""
+def account_view(
+    record: AccountRecord | None,
+    account: Account | None,
+    now: float,
+    cooling: Mapping[str, Cooldown] | None = None,
+) -> dict[str, Any]:
+    """What the console shows of one account: no token, only whether each is set; with the
+    shared ``cooling``, its message caps too (``model_caps``: model -> when the cap clears)."""
     if record is not None:
         view: dict[str, Any] = public(record)
         view["source"] = "store"
@@ -106,6 +115,7 @@ def account_view(record: AccountRecord | None, account: Account | None, now: flo
     assert account is not None
     runtime = _runtime(account, now)
     view.update(runtime)
+    view["model_caps"] = model_caps(cooling, account.id) if cooling else {}
     view["health"] = _health(str(view["status"]), runtime)
     return view
 
@@ -114,9 +124,10 @@ async def list_accounts(request: web.Request) -> web.Response:
     gateway = gateway_of(request)
     records = await asyncio.to_thread(gateway.store.list) if gateway.store is not None else []
     now = time.time()
+    cooling = await gateway.state.cooldowns()
     stored = {r.id for r in records}
-    views = [account_view(r, gateway.pool.get(r.id), now) for r in records]
-    views += [account_view(None, a, now) for a in gateway.pool.accounts if a.id not in stored]
+    views = [account_view(r, gateway.pool.get(r.id), now, cooling) for r in records]
+    views += [account_view(None, a, now, cooling) for a in gateway.pool.accounts if a.id not in stored]
     return json_reply({"accounts": views, "store": gateway.store is not None})
 
 

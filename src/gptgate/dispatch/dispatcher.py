@@ -3,7 +3,8 @@
 Before anything reaches the client the dispatcher may still change its mind: a credential-scoped
 failure (usage limit, revoked token) cools the account and the request moves to the next one;
 a transient one (5xx, network) is retried after a short backoff; a request-scoped one goes back
-to the client with its own status. To make that decision on failures that the upstream reports
+to the client with its own status. A message cap (a usage limit of one model) cools only the
+(account, model) pair, named by the request's resolved model, so the account still serves others. To make that decision on failures that the upstream reports
 *inside* a 200 stream (``response.failed`` right after ``response.created``), the preamble events
 (created / in_progress) are held until the first content event. After that, no retries.
 
@@ -163,16 +164,17 @@ class Dispatcher:
             return await self._open_own(upstream, request, call, call.byo)
         key = call.session
         serves = call.upstream
+        model = request.model  # message caps cool (account, model) pairs by this name
         tried: set[str] = set()
         for attempt in range(self._retries + 1):
             # PoolExhausted when every account is cooling, NoUsableAccount when none can serve
-            account = await self.pool.acquire(key, tried, serves)
+            account = await self.pool.acquire(key, tried, serves, model)
             tried.add(account.id)
             try:
                 return await self._on_account(upstream, request, call, account, self.credentials, self.pool)
             except errors.AccountError as exc:
                 await self.pool.release(account)
-                await self.pool.penalize(account, exc)
+                await self.pool.penalize(account, exc, model)
                 last: errors.UpstreamError = exc
             except errors.UpstreamError as exc:
                 await self.pool.release(account)
@@ -187,7 +189,9 @@ class Dispatcher:
             except BaseException:
                 await self.pool.release(account)
                 raise
-        await self.pool.release(await self.pool.acquire(None, tried, serves))  # PoolExhausted if none left
+        await self.pool.release(
+            await self.pool.acquire(None, tried, serves, model)
+        )  # PoolExhausted if none left
         raise errors.UpstreamUnavailable(
             f"{self._retries + 1} attempt(s) failed on different accounts; last: {last.message}",
             code="retries_exhausted",

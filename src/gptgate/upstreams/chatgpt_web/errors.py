@@ -35,13 +35,17 @@ CHALLENGE_MARKS: Final = (
 
 
 class ModelCapExceeded(errors.UsageLimitReached):
-    """The account sent too many messages to one model; other models (and accounts) still serve."""
+    """The account sent too many messages to one model; other models (and accounts) still serve.
+
+    ``model`` (the web slug, "" when unknown) is never None, so the pool cools only the
+    (account, model) pair, for ``retry_after`` = ``clears_in`` seconds.
+    """
 
     code = "model_cap_exceeded"
 
     def __init__(self, message: str, *, clears_in: float, model: str | None = None) -> None:
         super().__init__(message, resets_at=time.time() + clears_in)
-        self.model = model
+        self.model = model or ""
 
 
 def _detail(body: bytes) -> tuple[JSONObject, str]:
