@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from gptgate.simulator.tokens import make_access_token
+from tests.admin.conftest import serve
 from tests.admin.test_console_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, pytestmark
-from tests.chat.conftest import ChatGateway
+from tests.chat.conftest import STATIC_KEY, ChatGateway
 
 __all__ = ["pytestmark"]
 
@@ -162,4 +164,59 @@ def test_chat_sign_in_stream_attach_reload_and_isolation(
     page.wait_for_selector("#sidebar #new-chat", state="visible")
     page.wait_for_timeout(300)  # the slide-in
     shot(page, "09-narrow-list")
+    assert errors == []
+
+
+@pytest.fixture
+def storeless(simulator_url: str, tmp_path: Path) -> Iterator[str]:
+    served = serve(
+        simulator_url,
+        tmp_path,
+        account_store="false",
+        access_token=make_access_token("acct-chat"),
+        api_keys=f'["{STATIC_KEY}"]',
+    )
+    try:
+        yield served.base_url
+    finally:
+        served.stop()
+
+
+def test_stop_errors_inline_and_browser_kept_conversations(storeless: str, page: Any) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(storeless + "/chat")
+    sign_in(page, STATIC_KEY)
+    page.wait_for_selector("#local-notice:has-text('they stay in this browser')")
+
+    # stop: the request is aborted while the upstream has not answered yet
+    page.fill("#prompt", "Take your time [[sim:slow_first_byte ms=8000]]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#stop:not([hidden])")
+    page.click("#stop")
+    page.wait_for_selector(".msg.assistant .note:has-text('Stopped.')")
+    page.wait_for_selector("#send:not([hidden])")
+
+    # an error inside the stream shows in the gateway's words, under the partial answer
+    page.fill("#prompt", "Break please [[sim:failed after=2]]")
+    page.keyboard.press("Enter")
+    failure = page.locator(".msg.assistant").nth(1).locator(".error")
+    failure.wait_for()
+    assert failure.inner_text() == (
+        "Your input exceeds the context window of this model. Please adjust your input and try again."
+    )
+    page.wait_for_selector("#send:not([hidden])")
+    shot(page, "10-stopped-and-error")
+
+    # the turn with an answer was kept in this browser (no store): reload finds it
+    page.wait_for_selector("#conversations .conv")
+    page.reload()
+    page.wait_for_selector(".msg.user >> nth=1")
+    assert page.locator("#conversations .conv").count() == 1
+    texts = page.locator(".msg.user").all_inner_texts()
+    assert [t.split("\n")[-1] for t in texts] == [
+        "Take your time [[sim:slow_first_byte ms=8000]]",
+        "Break please [[sim:failed after=2]]",
+    ]
+    shot(page, "11-kept-in-browser")
     assert errors == []
