@@ -1,5 +1,6 @@
 """Every setting, from (highest first) command-line flags, ``GPTGATE_*`` environment variables,
-a TOML config file (``--config`` / ``GPTGATE_CONFIG``), then these defaults.
+chat2api's environment variables (``settings_chat2api.py``), a TOML config file (``--config`` /
+``GPTGATE_CONFIG``), then these defaults.
 
 Each field's description is the documentation: ``gptgate settings`` prints them and a test
 checks that README.md lists every one.
@@ -18,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from gptgate.settings_chat2api import Chat2ApiSource
 
 DEFAULT_MODELS = [
     "gpt-5.5",
@@ -349,7 +352,12 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         config = os.environ.get("GPTGATE_CONFIG")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        # chat2api's variables (API_PREFIX, AUTHORIZATION, CHATGPT_BASE_URL...) just below GPTGATE_*
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            Chat2ApiSource(settings_cls),
+        ]
         if config:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
         return tuple(sources)
