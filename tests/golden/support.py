@@ -38,3 +38,25 @@ async def exchange(fixture: str, path: str, payload: Any) -> tuple[int, dict[str
     finally:
         await gateway.close()
         await upstream.close()
+
+
+WEB_FIXTURES = [
+    "delta-v1-text.constructed.sse",
+    "delta-v1-reasoning.constructed.sse",
+    "old-format-snapshots.real-excerpt.sse",
+    "old-format-tool-turn.constructed.sse",
+]
+
+
+async def exchange_web(fixture: str, path: str, payload: Any) -> tuple[int, dict[str, str], bytes]:
+    """POST ``payload`` to a gateway whose web upstream replays ``fixtures/web/fixture``."""
+    from tests.upstreams.chatgpt_web.raw import start_raw_web_upstream
+
+    upstream = await start_raw_web_upstream(replay(fixture_path("web", fixture).read_bytes()))
+    gateway = await start_gateway(upstream.base_url, chatgpt_base_urls=[upstream.base_url])
+    try:
+        async with aiohttp.ClientSession() as http, http.post(gateway.base_url + path, json=payload) as resp:
+            return resp.status, dict(resp.headers), await resp.read()
+    finally:
+        await gateway.close()
+        await upstream.close()
