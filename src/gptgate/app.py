@@ -13,6 +13,7 @@ from gptgate.admin.app import setup_admin
 from gptgate.chat.app import setup_chat
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, NotFoundError, RequestError
+from gptgate.files.routes import setup_files
 from gptgate.gateway import Gateway
 from gptgate.http import API_PREFIX, CALL, GATEWAY, api_root, authorize, new_call
 from gptgate.observability.health import health_routes
@@ -28,8 +29,9 @@ TRACEBACK_EVERY_S = 60.0
 _traceback_logged: dict[tuple[str, str], float] = {}
 
 OPEN_PATHS = frozenset({"/", "/health", "/healthz", "/readyz", "/metrics", "/chat", "/chat/"})
-#: no client key here: the admin console and API (their own auth), the chat page's files
-OWN_AUTH_PREFIXES = ("/admin", "/chat/static/")
+#: no client key here: the admin console and API (their own auth), the chat page's files,
+#: generated-file downloads (the signed link is the authorization)
+OWN_AUTH_PREFIXES = ("/admin", "/chat/static/", "/files/")
 
 
 def _error_for(exc: web.HTTPException) -> GatewayError:
@@ -121,6 +123,7 @@ def create_app(gateway: Gateway) -> web.Application:
     app.router.add_get("/metrics", metrics_handler)
     setup_admin(app, gateway)
     setup_chat(app, gateway)  # /chat; its /chat/api takes client keys like /v1
+    setup_files(app, gateway)  # /files/{signed token}: generated images and files
     prefix = app[API_PREFIX] = api_root(gateway.settings.api_prefix)  # the API only under it
     for route in routes():
         app.router.add_route(route.method, prefix + route.path, route.handler)

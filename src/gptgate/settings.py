@@ -300,6 +300,34 @@ class Settings(BaseSettings):
         default_factory=dict, description="More headers for the web gateway (name -> value)."
     )
 
+    # -- files (images and files in requests, generated files in answers)
+    fetch_max_mb: float = Field(
+        20.0,
+        gt=0,
+        description="Largest image or file the gateway fetches from a URL or takes as base64, in MiB.",
+    )
+    fetch_timeout: float = Field(
+        30.0, gt=0, description="Seconds to fetch an image or file from a URL (all redirects included)."
+    )
+    fetch_allow_private: bool = Field(
+        False,
+        description="Let image and file URLs point at loopback, link-local (169.254.169.254), private and "
+        "other non-public addresses; off, such URLs (and redirects to them) are refused with a 400.",
+    )
+    fetch_proxy: str | None = Field(
+        None,
+        description="Proxy (http://, socks5://...) that image and file URLs are fetched through "
+        "(chat2api's EXPORT_PROXY_URL); unset: direct.",
+    )
+    file_link_seconds: float = Field(
+        3600.0, gt=0, description="How long a download link to a generated image or file (/files/...) works."
+    )
+    public_base_url: str | None = Field(
+        None,
+        description="Base URL of the gateway as clients reach it (https://gw.example.com), for download "
+        "links; unset: from the request's Host and X-Forwarded-Proto/-Host headers.",
+    )
+
     # -- bring your own token
     byo_tokens: bool = Field(
         False,

@@ -14,7 +14,10 @@ Directives in the last user message: ``[[sim:web_format old]]``, ``[[sim:web_cap
 message cap with ``clears_in``), ``[[sim:web_challenge]]`` (403 HTML challenge page),
 ``[[sim:web_forbidden]]`` (403 JSON), ``[[sim:web_error 413]]`` (that status),
 ``[[sim:web_reasoning]]`` (a thoughts message first), ``[[sim:web_no_finish]]`` (``[DONE]``
-without a finish record). With ``WebState.require_sentinel`` on, a turn needs the requirements
+without a finish record), ``[[sim:web_image]]`` (an image-generation result first: a tool
+message with a ``sediment://`` pointer whose bytes the attachment download serves). Uploaded
+images and files of the last user message are named in the answer ("I see 1 image (64x48).");
+the file routes are in ``web_files.py``. With ``WebState.require_sentinel`` on, a turn needs the requirements
 token and a proof token that meets the issued difficulty (checked as chat2api solves it).
 """
 
@@ -32,6 +35,14 @@ from aiohttp import web
 
 from gptgate.simulator.state import STATE_KEY
 from gptgate.simulator.validate import Caller, Rejection, authenticate
+from gptgate.simulator.web_files import (
+    FILES_KEY,
+    GENERATED_SIZE,
+    FileStore,
+    add_file_routes,
+    describe,
+    generate_image,
+)
 from gptgate.simulator.web_stream import WebReply, old_body, v1_body
 
 WEB_SLUGS = ("auto", "gpt-4o", "gpt-4o-mini", "gpt-5", "gpt-5-instant", "gpt-5-thinking", "o3", "o4-mini")
@@ -148,17 +159,17 @@ async def conversation(request: web.Request) -> web.StreamResponse:
         if "web_challenge" in directives:
             return web.Response(status=403, body=CHALLENGE_PAGE, content_type="text/html")
         _faults(directives, body["model"])
-        reply = _reply(body, directives, state)
+        reply = _reply(body, directives, state, request.app[FILES_KEY])
     except Rejection as rejection:
         return _json(rejection.status, rejection.body)
     old = request.headers.get("x-sim-web-format") == "old" or directives.get("web_format") == "old"
     v1 = "v1" in (body.get("supported_encodings") or ()) and not old
-    ids = [str(uuid.UUID(int=state.turns * 16 + n, version=4)) for n in range(3)]
+    ids = [str(uuid.UUID(int=state.turns * 16 + n, version=4)) for n in range(4)]
     records = v1_body(reply, ids) if v1 else old_body(reply, ids)
     return web.Response(body=b"".join(records), headers={"content-type": "text/event-stream; charset=utf-8"})
 
 
-def _reply(body: dict[str, Any], directives: dict[str, str], state: WebState) -> WebReply:
+def _reply(body: dict[str, Any], directives: dict[str, str], state: WebState, files: FileStore) -> WebReply:
     mode = body.get("conversation_mode") or {}
     gizmo = mode.get("gizmo_id") if mode.get("kind") == "gizmo_interaction" else None
     if gizmo is not None and not str(gizmo).startswith("g-"):
@@ -166,16 +177,20 @@ def _reply(body: dict[str, Any], directives: dict[str, str], state: WebState) ->
     state.turns += 1
     said = _user_text(body)[:40]
     answer = f"Hello! You said: {said}." if said else "Hello! How can I help you today?"
+    answer += describe(files, (body.get("messages") or [{}])[-1])
     if gizmo is not None:
         answer = f"[{gizmo}] {answer}"
+    conversation_id = body.get("conversation_id") or str(uuid.UUID(int=state.turns, version=4))
+    image = generate_image(files, conversation_id, said) if "web_image" in directives else None
     return WebReply(
-        conversation_id=body.get("conversation_id") or str(uuid.UUID(int=state.turns, version=4)),
+        conversation_id=conversation_id,
         user_message_id=str((body.get("messages") or [{}])[-1].get("id") or "client-created-root"),
         slug=body["model"],
         answer=answer,
         thoughts="The user greets me; a short answer fits." if "web_reasoning" in directives else None,
         gizmo_id=gizmo,
         finish="web_no_finish" not in directives,
+        image=None if image is None else ("sediment://" + image.file_id, *GENERATED_SIZE),
     )
 
 
@@ -229,6 +244,7 @@ async def chat_requirements(request: web.Request) -> web.Response:
 
 def add_web_routes(app: web.Application) -> None:
     app[WEB_KEY] = WebState()
+    add_file_routes(app)
     app.router.add_post("/backend-api/conversation", conversation)
     app.router.add_post("/backend-api/f/conversation", conversation)
     app.router.add_get("/backend-api/models", models)

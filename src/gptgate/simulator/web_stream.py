@@ -22,6 +22,8 @@ class WebReply:
     thoughts: str | None = None
     gizmo_id: str | None = None
     finish: bool = True
+    #: an image-generation result shown before the answer: (pointer, width, height)
+    image: tuple[str, int, int] | None = None
 
 
 def _data(value: Any, event: str | None = None) -> bytes:
@@ -83,6 +85,28 @@ def _finish_patch(path: str, last: str) -> list[dict[str, Any]]:
     ]
 
 
+def _image_message(reply: WebReply, message_id: str) -> dict[str, Any]:
+    """The image tool's finished result: a ``multimodal_text`` tool message with the pointer."""
+    assert reply.image is not None
+    pointer, width, height = reply.image
+    part = {
+        "content_type": "image_asset_pointer",
+        "asset_pointer": pointer,
+        "size_bytes": 0,
+        "width": width,
+        "height": height,
+        "metadata": {"generation": {"gen_id": "gen_sim", "width": width, "height": height}},
+    }
+    message = _message(reply, message_id, {"content_type": "multimodal_text", "parts": [part]})
+    message.update(
+        author={"role": "tool", "name": "t2uay3k.sj1i4kz", "metadata": {}},
+        status="finished_successfully",
+        recipient="all",
+        channel=None,
+    )
+    return message
+
+
 def v1_body(reply: WebReply, ids: list[str]) -> list[bytes]:
     """Records of a v1 stream; ``ids`` are the assistant message ids to use, in order."""
     cid = reply.conversation_id
@@ -107,6 +131,10 @@ def v1_body(reply: WebReply, ids: list[str]) -> list[bytes]:
         recap.update(status="finished_successfully", channel="analysis")
         out.append(_data({"v": _root(reply, recap), "c": counter + 1}, "delta"))
         counter += 2
+    if reply.image is not None:
+        image = _image_message(reply, ids.pop(0))
+        out.append(_data({"p": "", "o": "add", "v": _root(reply, image), "c": counter}, "delta"))
+        counter += 1
     message = _message(reply, ids.pop(0), {"content_type": "text", "parts": [""]})
     out.append(_data({"p": "", "o": "add", "v": _root(reply, message), "c": counter}, "delta"))
     pieces = _pieces(reply.answer, reply.pieces)
@@ -126,7 +154,8 @@ def v1_body(reply: WebReply, ids: list[str]) -> list[bytes]:
 
 def old_body(reply: WebReply, ids: list[str]) -> list[bytes]:
     """Records of an old-format stream: a snapshot of the whole message per record."""
-    message_id, text, out = ids.pop(0), "", []
+    out = [] if reply.image is None else [_data(_root(reply, _image_message(reply, ids.pop(0))))]
+    message_id, text = ids.pop(0), ""
     for piece in _pieces(reply.answer, reply.pieces):
         text += piece
         message = _message(reply, message_id, {"content_type": "text", "parts": [text]}, channel=None)

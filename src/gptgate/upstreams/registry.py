@@ -13,14 +13,17 @@ from dataclasses import dataclass
 
 from gptgate import errors
 from gptgate.accounts.model import Account, Quota
+from gptgate.files.links import signer_from_settings
 from gptgate.settings import Settings
 from gptgate.types import UpstreamName
 from gptgate.upstreams.base import QuotaSource, Upstream
 from gptgate.upstreams.chatgpt_web import models as web_models
 from gptgate.upstreams.chatgpt_web.client import ChatGptWebUpstream
 from gptgate.upstreams.chatgpt_web.encode import ConversationOptions
+from gptgate.upstreams.chatgpt_web.files import Uploader
 from gptgate.upstreams.codex.client import CodexUpstream
 from gptgate.upstreams.egress import Egress
+from gptgate.upstreams.fetch import Fetcher, FetchPolicy
 from gptgate.upstreams.transport import AiohttpTransport, CurlCffiTransport, Transport
 
 #: the upstream a request goes to when neither its path nor its model names one
@@ -67,6 +70,18 @@ def _web(settings: Settings, transport: Transport) -> Upstream:
         sentinel_tokens=settings.chatgpt_sentinel,
         pow_hardest=settings.chatgpt_pow_difficulty,
         egress=Egress(settings.proxies),
+        uploader=Uploader(transport, Fetcher(fetch_policy(settings))),
+        links=signer_from_settings(settings),
+    )
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """How remote image and file URLs are fetched (``upstreams/fetch.py``)."""
+    return FetchPolicy(
+        max_bytes=int(settings.fetch_max_mb * 1024 * 1024),
+        timeout=settings.fetch_timeout,
+        allow_private=settings.fetch_allow_private,
+        proxy=settings.fetch_proxy,
     )
 
 

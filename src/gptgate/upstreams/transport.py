@@ -47,6 +47,12 @@ class Transport(Protocol):
         self, url: str, headers: dict[str, str], proxy: str | None = None
     ) -> tuple[int, Mapping[str, str], bytes]: ...
 
+    async def request(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, proxy: str | None = None
+    ) -> TransportResponse:
+        """Any method, the answer streamed (file uploads to a blob URL, file downloads)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -165,11 +171,16 @@ class AiohttpTransport:
     async def post(
         self, url: str, headers: dict[str, str], body: bytes, proxy: str | None = None
     ) -> TransportResponse:
+        return await self.request("POST", url, headers, body, proxy)
+
+    async def request(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, proxy: str | None = None
+    ) -> TransportResponse:
         if proxy is None:
-            return _AiohttpResponse(await self._client().post(url, data=body, headers=headers))
+            return _AiohttpResponse(await self._client().request(method, url, data=body, headers=headers))
         session, via = self._route(proxy)
         try:
-            resp = await session.post(url, data=body, headers=headers, proxy=via)
+            resp = await session.request(method, url, data=body, headers=headers, proxy=via)
         except Exception as exc:
             if (failure := _aiohttp_proxy_failure(proxy, exc)) is None:
                 raise
@@ -249,9 +260,14 @@ class CurlCffiTransport:
     async def post(
         self, url: str, headers: dict[str, str], body: bytes, proxy: str | None = None
     ) -> TransportResponse:
+        return await self.request("POST", url, headers, body, proxy)
+
+    async def request(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, proxy: str | None = None
+    ) -> TransportResponse:
         try:
             resp = await self._client().request(
-                "POST", url, headers=headers, data=body, stream=True, proxy=proxy
+                method, url, headers=headers, data=body, stream=True, proxy=proxy
             )
         except Exception as exc:
             if (failure := _curl_proxy_failure(proxy, exc)) is None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Sequence
+from urllib.parse import urljoin
 
 import orjson
 
@@ -20,6 +22,7 @@ from gptgate.accounts.model import Account
 from gptgate.canonical.events import Event
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.canonical.tokens import count_request
+from gptgate.files.links import Download, FileLink, LinkSigner
 from gptgate.types import JSONObject
 from gptgate.upstreams.chatgpt_web import sentinel
 from gptgate.upstreams.chatgpt_web.decode import WebStreamDecoder
@@ -33,8 +36,10 @@ from gptgate.upstreams.chatgpt_web.encode import (
     encode_body,
 )
 from gptgate.upstreams.chatgpt_web.errors import classify
+from gptgate.upstreams.chatgpt_web.files import Media, PartKey, Uploaded, Uploader
 from gptgate.upstreams.chatgpt_web.models import WebModel, parse_models, resolve
 from gptgate.upstreams.egress import PROXY_COOLDOWN, Egress, EgressProxyUnavailable, mask
+from gptgate.upstreams.fetch import Fetcher, FetchPolicy
 from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
 
 log = logging.getLogger("gptgate.upstream.chatgpt_web")
@@ -90,6 +95,8 @@ class ChatGptWebUpstream:
         pow_hardest: str = sentinel.DEFAULT_HARDEST,
         user_agent: str = DEFAULT_USER_AGENT,
         egress: Egress | None = None,
+        uploader: Uploader | None = None,
+        links: LinkSigner | None = None,
     ) -> None:
         if conversation_path not in PATHS:
             raise ValueError(f"conversation_path must be one of {sorted(PATHS)}")
@@ -103,6 +110,9 @@ class ChatGptWebUpstream:
         self._agent = user_agent
         self._egress = egress or Egress()
         self._transport = transport
+        self._uploader = uploader or Uploader(transport, Fetcher(FetchPolicy()))
+        #: signs the download links written for generated images (``files/links.py``)
+        self.links = links or LinkSigner(secrets.token_bytes(32))
         self._first_byte_timeout = first_byte_timeout
         self._next = 0
         #: slugs the accounts' ``/backend-api/models`` listed (served beyond the fixed table)
@@ -112,12 +122,16 @@ class ChatGptWebUpstream:
         self, request: CanonicalRequest, account: Account, follow_up: FollowUp | None = None
     ) -> WebStream:
         model = _web_model(request.model, self.listed)
-        body = orjson.dumps(encode_body(request, model, self._options, follow_up=follow_up))
+        media = await self._uploader.read(request)
         proxy = self._egress.proxy_for(account)
         last: errors.UpstreamError | None = None
         for base in self._order():
             headers = self._headers(account, base)
             try:
+                uploads = await self._upload(media, account, base, headers, proxy)
+                body = orjson.dumps(
+                    encode_body(request, model, self._options, follow_up=follow_up, uploads=uploads)
+                )
                 if self._sentinel:
                     headers.update(await self._sentinel_headers(base, headers, proxy, account))
                 resp = await self._post(base + self._path, headers, body, proxy, account)
@@ -136,11 +150,71 @@ class ChatGptWebUpstream:
                 last = exc
                 continue
             decoder = WebStreamDecoder(
-                request.requested_model or request.model, input_tokens=count_request(request)
+                request.requested_model or request.model,
+                input_tokens=count_request(request),
+                link=lambda pointer, cid: self.links.url(
+                    self.links.sign(self.name, account.id, pointer, cid)
+                ),
             )
             return WebStream(resp, decoder)
         assert last is not None
         raise last
+
+    async def _upload(
+        self,
+        media: dict[PartKey, Media],
+        account: Account,
+        base: str,
+        headers: dict[str, str],
+        proxy: str | None,
+    ) -> dict[PartKey, Uploaded]:
+        """The request's media uploaded through this base (cached ones are not sent again)."""
+        if not media:
+            return {}
+        try:
+            async with asyncio.timeout(self._first_byte_timeout):
+                return await self._uploader.upload_all(media, account, base, headers, proxy)
+        except errors.GatewayError:
+            raise
+        except Exception as exc:
+            raise _transport_error(exc, account) from exc
+
+    async def download(self, link: FileLink, account: Account) -> Download:
+        """A generated file's bytes: its download URL from the backend (with the account's token),
+        then the file itself, streamed; neither the URL nor the token reaches the client."""
+        scheme, _, file_id = link.pointer.partition("://")
+        if scheme == "file-service":
+            path = f"/backend-api/files/{file_id}/download"
+        elif scheme == "sediment" and link.conversation_id:
+            path = f"/backend-api/conversation/{link.conversation_id}/attachment/{file_id}/download"
+        else:
+            raise errors.NotFoundError("This file cannot be downloaded.")
+        proxy = self._egress.proxy_for(account)
+        base = self._order()[0]
+        headers = {**self._headers(account, base), "accept": "application/json"}
+        del headers["content-type"]
+        try:
+            status, resp_headers, body = await self._transport.get(base + path, headers, proxy)
+            if status != 200:
+                raise classify(status, resp_headers, body)
+            url = orjson.loads(body).get("download_url")
+            if not isinstance(url, str) or not url:
+                raise errors.UpstreamUnavailable("the web backend gave no download URL")
+            resp = await self._transport.request("GET", urljoin(base + "/", url), {}, None, proxy)
+        except errors.GatewayError:
+            raise
+        except Exception as exc:
+            raise _transport_error(exc, account) from exc
+        if resp.status != 200:
+            await resp.aclose(False)
+            raise errors.UpstreamUnavailable(f"the file download failed (HTTP {resp.status})")
+        length = resp.headers.get("content-length")
+        return Download(
+            content_type=resp.headers.get("content-type", "application/octet-stream"),
+            length=int(length) if length and length.isdigit() else None,
+            chunks=resp.chunks(),
+            close=resp.aclose,
+        )
 
     def _order(self) -> list[str]:
         """Round robin over the base URLs; each attempt tries every base once."""
@@ -228,7 +302,19 @@ class ChatGptWebUpstream:
         raise errors.UpstreamUnavailable(f"no web base URL answered ({last.__class__.__name__})")
 
     async def close(self) -> None:
+        await self._uploader.close()
         await self._transport.close()
+
+
+def _transport_error(exc: Exception, account: Account) -> errors.UpstreamError:
+    if isinstance(exc, ProxyFailed):
+        log.warning("egress proxy %s of account %s failed: %s", mask(exc.proxy), account.label(), exc.reason)
+        return EgressProxyUnavailable(
+            f"the account's egress proxy failed: {exc.reason}", retry_after=PROXY_COOLDOWN
+        )
+    if isinstance(exc, TimeoutError):
+        return errors.UpstreamTimeout("the upstream did not take the files in time")
+    return errors.UpstreamUnavailable(f"cannot reach the upstream ({exc.__class__.__name__})")
 
 
 def _web_model(name: str, listed: set[str]) -> WebModel:

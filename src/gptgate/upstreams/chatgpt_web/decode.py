@@ -44,6 +44,8 @@ class WebStreamDecoder:
         "_created_at",
         "_doc",
         "_input_tokens",
+        "_link",
+        "_links",
         "_model",
         "_op",
         "_out",
@@ -67,8 +69,13 @@ class WebStreamDecoder:
         input_tokens: int = 0,
         response_id: str | None = None,
         created_at: int | None = None,
+        link: Callable[[str, str | None], str] | None = None,
     ) -> None:
+        """``link(pointer, conversation_id)``: the URL an image pointer is shown as (made once per
+        pointer, so a message's rendering stays the same as it grows)."""
         base = uuid.uuid4().hex[:24]
+        self._link = link
+        self._links: dict[str, str] = {}
         self._sse = SSEDecoder()
         self._model = model
         self._input_tokens = input_tokens
@@ -188,7 +195,7 @@ class WebStreamDecoder:
         if thoughts is not None:
             self._thoughts(message_id, thoughts, out)
             return
-        text = render.visible_text(message)
+        text = render.visible_text(message, self._pointer_url)
         if render.is_answer(message):
             self._answer = message
             self.message_id = message_id or self.message_id
@@ -206,6 +213,14 @@ class WebStreamDecoder:
         else:
             return
         self._sent[message_id] = len(text)
+
+    def _pointer_url(self, pointer: str) -> str:
+        if self._link is None:
+            return pointer
+        url = self._links.get(pointer)
+        if url is None:
+            url = self._links[pointer] = self._link(pointer, self.conversation_id)
+        return url
 
     def _thoughts(self, message_id: str, thoughts: list[JSONObject], out: list[Event]) -> None:
         for n, thought in enumerate(thoughts):

@@ -17,6 +17,7 @@ from gptgate import errors
 from gptgate.accounts.model import Account
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.types import JSONObject
+from gptgate.upstreams.chatgpt_web.files import PartKey, Uploaded
 from gptgate.upstreams.chatgpt_web.models import WebModel
 
 CONVERSATION_PATH: Final = "/backend-api/conversation"
@@ -25,6 +26,7 @@ PATHS: Final = frozenset({CONVERSATION_PATH, F_CONVERSATION_PATH})
 ROOT_PARENT: Final = "client-created-root"
 ROLES: Final = {"user": "user", "assistant": "assistant", "system": "system", "developer": "system"}
 TEXT_PARTS: Final = frozenset({"input_text", "output_text", "text"})
+MEDIA_PARTS: Final = frozenset({"input_image", "input_file"})
 #: Tool kinds the web backend runs on its own side (the client's declaration is not needed).
 HOSTED_TOOLS: Final = frozenset({"web_search", "web_search_preview", "image_generation", "code_interpreter"})
 
@@ -60,11 +62,13 @@ def encode_body(
     *,
     follow_up: FollowUp | None = None,
     make_id: Callable[[], str] = new_id,
+    uploads: Mapping[PartKey, Uploaded] | None = None,
 ) -> JSONObject:
     """The JSON body of ``POST …/conversation``; raises ``UnsupportedFeature`` for what the web
-    backend cannot do (function tools, files until the upload flow lands)."""
+    backend cannot do (function tools). ``uploads``: the request's images and files, uploaded
+    (``files.py``), by where their parts are."""
     _check_supported(req)
-    messages = encode_messages(req, make_id)
+    messages = encode_messages(req, make_id, uploads or {})
     if follow_up is not None:
         messages = messages[-1:]
     body: JSONObject = {
@@ -107,12 +111,16 @@ def _check_supported(req: CanonicalRequest) -> None:
         )
 
 
-def encode_messages(req: CanonicalRequest, make_id: Callable[[], str] = new_id) -> list[JSONObject]:
+def encode_messages(
+    req: CanonicalRequest,
+    make_id: Callable[[], str] = new_id,
+    uploads: Mapping[PartKey, Uploaded] | None = None,
+) -> list[JSONObject]:
     """Instructions as a system message, then every message item, in order."""
     out: list[JSONObject] = []
     if req.instructions:
         out.append(_message(make_id(), "system", [req.instructions]))
-    for item in req.input:
+    for index, item in enumerate(req.input):
         kind = item.get("type", "message")
         if kind == "message":
             role = ROLES.get(str(item.get("role")))
@@ -120,7 +128,12 @@ def encode_messages(req: CanonicalRequest, make_id: Callable[[], str] = new_id) 
                 raise errors.UnsupportedFeature(
                     f"role {item.get('role')!r} on the web upstream", param="input"
                 )
-            out.append(_message(make_id(), role, _texts(item.get("content"))))
+            content = item.get("content")
+            media = _media(index, content, uploads or {})
+            if media and isinstance(content, list):
+                out.append(_multimodal(make_id(), role, content, media))
+            else:
+                out.append(_message(make_id(), role, _texts(content)))
         elif kind != "reasoning":  # past reasoning is the model's own business: dropped
             raise errors.UnsupportedFeature(
                 f"the ChatGPT web upstream cannot replay {kind} items (no client tools)", param="input"
@@ -138,6 +151,8 @@ def _texts(content: object) -> list[str]:
             parts.append(str(part.get("text") or ""))
         elif kind == "refusal":
             parts.append(str(part.get("refusal") or ""))
+        elif kind in MEDIA_PARTS:
+            raise errors.UnsupportedFeature(f"{kind} content was not uploaded", param="input")
         else:
             raise errors.UnsupportedFeature(
                 f"{kind} content is not supported on the ChatGPT web upstream yet", param="input"
@@ -151,6 +166,57 @@ def _message(message_id: str, role: str, parts: list[str]) -> JSONObject:
         "author": {"role": role},
         "content": {"content_type": "text", "parts": ["\n\n".join(parts)]},
         "metadata": {},
+    }
+
+
+def _media(index: int, content: object, uploads: Mapping[PartKey, Uploaded]) -> dict[int, Uploaded]:
+    """This message's uploaded parts, by part index."""
+    if not isinstance(content, list):
+        return {}
+    return {j: uploads[index, j] for j in range(len(content)) if (index, j) in uploads}
+
+
+def _multimodal(
+    message_id: str, role: str, content: list[JSONObject], media: dict[int, Uploaded]
+) -> JSONObject:
+    """Text and image pointers in the order the client wrote them; every upload also in
+    ``metadata.attachments``, where a non-image file is the only trace (§3.2)."""
+    parts: list[object] = []
+    attachments: list[JSONObject] = []
+    for j, part in enumerate(content):
+        upload = media.get(j)
+        if upload is None:
+            parts.extend(_texts([part]))
+            continue
+        attachment: JSONObject = {
+            "id": upload.file_id,
+            "size": upload.size,
+            "name": upload.name,
+            "mime_type": upload.mime,
+        }
+        if upload.is_image:
+            parts.append(
+                {
+                    "content_type": "image_asset_pointer",
+                    "asset_pointer": "file-service://" + upload.file_id,
+                    "size_bytes": upload.size,
+                    "width": upload.width,
+                    "height": upload.height,
+                }
+            )
+            attachment.update(width=upload.width, height=upload.height)
+        attachments.append(attachment)
+    images = any(isinstance(p, dict) for p in parts)
+    body: JSONObject = (
+        {"content_type": "multimodal_text", "parts": parts}
+        if images
+        else {"content_type": "text", "parts": ["\n\n".join(str(p) for p in parts)]}
+    )
+    return {
+        "id": message_id,
+        "author": {"role": role},
+        "content": body,
+        "metadata": {"attachments": attachments},
     }
 
 

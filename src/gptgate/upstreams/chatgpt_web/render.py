@@ -5,7 +5,8 @@ here must grow as the message grows: a fence opens with the first character of a
 closes only when the message is finished. One function per kind of message:
 
 * the answer (assistant, ``recipient`` all, channel final or none): its parts; image pointers
-  as markdown images (the files feature turns them into gateway download links later);
+  as markdown images whose URL is what ``link`` makes of the pointer (a gateway download link,
+  ``files/links.py``; without one, the pointer itself);
 * a tool call (assistant, ``recipient`` python, ``dalle.text2im``, ``web.run`` ...): a fenced
   block, as chat2api shows it; memory writes (``bio``) are hidden;
 * a tool result: code output fenced as ``Output``, generated images as markdown; browsing
@@ -17,6 +18,7 @@ closes only when the message is finished. One function per kind of message:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from gptgate.types import JSONObject
@@ -24,6 +26,12 @@ from gptgate.types import JSONObject
 HIDDEN_RECIPIENTS: Final = frozenset({"bio"})
 HIDDEN_CHANNELS: Final = frozenset({"analysis", "commentary"})
 FINISHED: Final = "finished_successfully"
+#: pointer (``file-service://…``, ``sediment://…``) -> the URL the client gets
+Link = Callable[[str], str]
+
+
+def _same(pointer: str) -> str:
+    return pointer
 
 
 def is_finished(message: JSONObject) -> bool:
@@ -52,27 +60,28 @@ def _fence(label: str, body: str, closed: bool) -> str:
     return f"```{label}\n{body}" + ("\n```" if closed else "")
 
 
-def _parts_text(content: JSONObject) -> str:
+def _parts_text(content: JSONObject, link: Link) -> str:
     out: list[str] = []
     for part in content.get("parts") or ():
         if isinstance(part, str):
             out.append(part)
         elif isinstance(part, dict) and part.get("content_type") == "image_asset_pointer":
-            out.append(f"![image]({part.get('asset_pointer') or ''})")
+            pointer = part.get("asset_pointer")
+            out.append(f"![image]({link(pointer) if isinstance(pointer, str) and pointer else ''})")
     return "".join(out)
 
 
-def visible_text(message: JSONObject) -> str | None:
+def visible_text(message: JSONObject, link: Link = _same) -> str | None:
     """The client-visible rendering of a message, or None when it shows nothing."""
     role = _role(message)
     if role == "assistant":
-        return _assistant_text(message)
+        return _assistant_text(message, link)
     if role == "tool":
-        return _tool_text(message)
+        return _tool_text(message, link)
     return None  # user echo, hidden system messages
 
 
-def _assistant_text(message: JSONObject) -> str | None:
+def _assistant_text(message: JSONObject, link: Link) -> str | None:
     content = _content(message)
     kind = content.get("content_type")
     if kind in ("thoughts", "reasoning_recap"):
@@ -81,16 +90,16 @@ def _assistant_text(message: JSONObject) -> str | None:
     if recipient == "all":
         if message.get("channel") in HIDDEN_CHANNELS or kind not in ("text", "multimodal_text"):
             return None
-        return _parts_text(content)
+        return _parts_text(content, link)
     if recipient in HIDDEN_RECIPIENTS:
         return None
-    body = content.get("text") if kind == "code" else _parts_text(content)
+    body = content.get("text") if kind == "code" else _parts_text(content, link)
     language = content.get("language")
     label = language if isinstance(language, str) and language not in ("", "unknown") else recipient
     return _fence(str(label), str(body or ""), is_finished(message))
 
 
-def _tool_text(message: JSONObject) -> str | None:
+def _tool_text(message: JSONObject, link: Link) -> str | None:
     if (message.get("author") or {}).get("name") in HIDDEN_RECIPIENTS:
         return None
     content = _content(message)
@@ -98,7 +107,7 @@ def _tool_text(message: JSONObject) -> str | None:
     if kind == "execution_output":
         return _fence("Output", str(content.get("text") or ""), is_finished(message))
     if kind == "multimodal_text":
-        return _parts_text(content) or None
+        return _parts_text(content, link) or None
     return None
 
 
