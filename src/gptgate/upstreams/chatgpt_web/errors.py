@@ -9,7 +9,14 @@ a stream (chatgpt-web-backend.md §4).
   challenge, no account would fare better through it -> ``UpstreamUnavailable`` (the next
   base URL is tried).
 * 400 (moderation included), 404, 413 -> request-scoped; 404 on a follow-up turn is
-  ``conversation_not_found`` (the caller retries once as a fresh conversation).
+  ``conversation_not_found`` (a caller that continues a kept conversation retries once as a
+  fresh one).
+
+gptgate sends every turn as a fresh conversation carrying the whole history (``encode_body``
+without a ``FollowUp``; history kept or not by ``chatgpt_history``), so no turn depends on a
+conversation kept upstream and the follow-up retry has nothing to retry today: a 404 is then
+about this request (a GPT id that does not exist, a path the gateway does not serve), goes back
+to the client as a 404 ``upstream_not_found`` that says so, and no account is cooled for it.
 * 5xx -> ``UpstreamUnavailable``.
 """
 
@@ -61,7 +68,7 @@ def _detail(body: bytes) -> tuple[JSONObject, str]:
         return detail, str(detail.get("message") or detail.get("code") or "")
     if isinstance(detail, str):
         return {}, detail
-    return data, orjson.dumps(data)[:300].decode()
+    return data, orjson.dumps(data)[:300].decode() if data else ""
 
 
 def is_challenge(headers: Mapping[str, str], body: bytes) -> bool:
@@ -111,8 +118,10 @@ def _by_status(
         return errors.AccountForbidden(f"upstream refused the account: {message}", code=code or None)
     if status == 404:
         if follow_up:
-            return errors.UpstreamRequestRejected(message, code="conversation_not_found")
-        return _with_status(errors.UpstreamRequestRejected(message, code=code or "upstream_not_found"), 404)
+            gone = f"the conversation is no longer kept by the web backend: {message}"
+            return errors.UpstreamRequestRejected(gone, code="conversation_not_found")
+        fresh = f"the web backend found nothing to answer this turn with (HTTP 404): {message}"
+        return _with_status(errors.UpstreamRequestRejected(fresh, code=code or "upstream_not_found"), 404)
     if status == 413:
         return _with_status(errors.UpstreamRequestRejected(message, code="request_too_large"), 413)
     if 400 <= status < 500:
