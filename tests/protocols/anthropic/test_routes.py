@@ -282,6 +282,7 @@ async def test_models_in_anthropic_shape_with_paging(gateway: Served) -> None:
         "id": "claude-opus-4-8",
         "display_name": "Claude Opus 4.8",
         "created_at": listing["data"][0]["created_at"],
+        "upstream": "codex",  # where it is served from (gptgate's addition)
     }
     assert listing["data"][0]["created_at"].endswith("Z") and not listing["has_more"]
     _, first = await get(gateway.base_url, "/v1/models?limit=2")

@@ -99,3 +99,19 @@ async def test_without_the_web_upstream_its_prefix_says_so(simulator: RunningSim
         await served.close()
     assert status == 404
     assert body["error"]["message"] == "The chatgpt_web upstream is not configured on this gateway."
+
+
+async def test_the_anthropic_and_gemini_lists_show_the_web_models_and_where(both: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        headers = {"anthropic-version": "2023-06-01"}
+        async with http.get(both.base_url + "/v1/models?limit=1000", headers=headers) as resp:
+            anthropic = {m["id"]: m for m in orjson.loads(await resp.read())["data"]}
+        async with http.get(both.base_url + "/v1beta/models?pageSize=1000") as resp:
+            gemini = {m["name"]: m for m in orjson.loads(await resp.read())["models"]}
+    assert anthropic["gpt-4o"]["upstream"] == "chatgpt_web" and anthropic["o3"]["upstream"] == "chatgpt_web"
+    assert anthropic["gpt-5.5"]["upstream"] == "codex"
+    assert anthropic["claude-opus-4-8"]["upstream"] == "codex"  # an alias of the default model
+    assert gemini["models/gpt-4o"]["description"] == (
+        "gpt-4o, served by gptgate with the upstream model gpt-4o from the chatgpt_web upstream."
+    )
+    assert gemini["models/gpt-5.5"]["description"].endswith("from the codex upstream.")

@@ -2,8 +2,10 @@
 
 The registry routes here when the request carries ``anthropic-version``. Listed: the
 Claude-named models from settings first (Claude Code keeps only ids starting with ``claude``),
-then the catalogue's own models; every listed id resolves through the catalogue. Paging with
-``limit``, ``after_id`` and ``before_id`` as the Models API does.
+then the catalogue's own models (the web upstream's among them); every listed id resolves
+through the catalogue, and ``upstream`` says where it is served from (``codex``,
+``chatgpt_web``), as on the OpenAI list. Paging with ``limit``, ``after_id`` and ``before_id``
+as the Models API does.
 """
 
 from __future__ import annotations
@@ -57,16 +59,27 @@ def listed(catalog: ModelCatalog, claude_models: list[str]) -> list[JSONObject]:
             continue
         info = catalog.info(target)
         seen.add(name)
-        out.append(_model(name, display_name(name), info.created if info else 0))
+        out.append(_model(name, display_name(name), info.created if info else 0, _upstream(catalog, name)))
     for info in catalog.models():
         if info.id not in seen:
             seen.add(info.id)
-            out.append(_model(info.id, info.display_name or info.id, info.created))
+            upstream = info.upstream or catalog.default_upstream
+            out.append(_model(info.id, info.display_name or info.id, info.created, upstream))
     return out
 
 
-def _model(model_id: str, name: str, created: int) -> JSONObject:
-    return {"type": "model", "id": model_id, "display_name": name, "created_at": _created_at(created)}
+def _upstream(catalog: ModelCatalog, name: str) -> str:
+    return catalog.resolve(name).upstream or catalog.default_upstream
+
+
+def _model(model_id: str, name: str, created: int, upstream: str) -> JSONObject:
+    return {
+        "type": "model",
+        "id": model_id,
+        "display_name": name,
+        "created_at": _created_at(created),
+        "upstream": upstream,
+    }
 
 
 def page(models: list[JSONObject], params: Mapping[str, str]) -> JSONObject:
@@ -127,5 +140,5 @@ async def get_model(request: web.Request) -> web.Response:
     found = next((m for m in listed(gw.catalog, gw.settings.claude_models) if m["id"] == name), None)
     if found is None:
         info = gw.catalog.info(target)
-        found = _model(name, display_name(name), info.created if info else 0)
+        found = _model(name, display_name(name), info.created if info else 0, _upstream(gw.catalog, name))
     return json_response(found)

@@ -1,8 +1,10 @@
 """``GET /v1beta/models`` and ``GET /v1beta/models/{model}`` in Gemini's shape (client-apis.md §6).
 
 Listed: the Gemini-named models of ``settings.gemini_models`` (what Gemini clients expect to
-pick from), then every catalogue model as ``models/<id>``. Token limits are those of the
-upstream model a name resolves to, when the upstream reported them.
+pick from), then every catalogue model as ``models/<id>`` (the web upstream's among them). Token
+limits are those of the upstream model a name resolves to, when the upstream reported them. Where
+a model is served from (``codex``, ``chatgpt_web``) is in its ``description``: Gemini's ``Model``
+has no field for it, and google-genai refuses fields it does not know.
 """
 
 from __future__ import annotations
@@ -45,13 +47,15 @@ def _resolves(gw: Gateway, name: str) -> bool:
 
 def model_entry(gw: Gateway, name: str) -> JSONObject:
     """One ``Model``; raises ``ModelNotFound`` for a name the catalogue does not resolve."""
-    target = gw.catalog.resolve(name).model
+    resolved = gw.catalog.resolve(name)
+    target = resolved.model
     info = gw.catalog.info(target)
+    upstream = resolved.upstream or gw.catalog.default_upstream
     return {
         "name": f"models/{name}",
         "version": target,
         "displayName": (info.display_name if info and name == target else None) or name,
-        "description": f"{name}, served by gptgate with the upstream model {target}.",
+        "description": f"{name}, served by gptgate with the upstream model {target} from the {upstream} upstream.",
         "inputTokenLimit": (info.context_window if info else None) or INPUT_LIMIT,
         "outputTokenLimit": OUTPUT_LIMIT,
         "supportedGenerationMethods": METHODS,
