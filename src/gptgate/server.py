@@ -32,6 +32,9 @@ from gptgate.settings import Settings, is_loopback
 __all__ = ["configure_logging", "make_runner", "run", "serve_socket"]
 
 log = logging.getLogger("gptgate")
+#: aiohttp's format for a plain runner's access log (the logging filter hides ``key=`` there);
+#: the gateway's own runner logs through :class:`AccessLog`, which never writes the value.
+ACCESS_FORMAT = '%a "%r" %s %b %Tfs'
 #: What every answer says it comes from: no library or Python version for a scanner to match.
 SERVER_NAME = "gptgate"
 #: The largest request line and header the parser takes (aiohttp's own defaults, stated here).
@@ -44,15 +47,21 @@ class AccessLog(AbstractAccessLogger):
     (Gemini clients send their key as ``?key=``)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        version = request.version
         self.logger.debug(
-            '%s "%s %s" %d %d %.6fs',
+            '%s "%s %s HTTP/%d.%d" %d %d %.6fs',
             request.remote,
             request.method,
             redacted_path(request),
+            version.major,
+            version.minor,
             response.status,
             response.body_length,
             time,
         )
+
+
+SECRET_PARAMS = frozenset({"key", "api_key", "access_token", "token"})
 
 
 def redacted_path(request: web.BaseRequest) -> str:
@@ -60,8 +69,8 @@ def redacted_path(request: web.BaseRequest) -> str:
     if not request.query_string:
         return request.path
     parts = [
-        f"{name}=***" if name.lower() in ("key", "api_key", "access_token", "token") else f"{name}=..."
-        for name in request.query
+        f"{name}=[REDACTED]" if name.lower() in SECRET_PARAMS else f"{name}={value}"
+        for name, value in request.query.items()
     ]
     return request.path + "?" + "&".join(parts)
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Final
 
 from gptgate.protocols import checks as c
+from gptgate.protocols.openai_values import EFFORTS, SERVICE_TIERS
 
-EFFORTS: Final = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
-SERVICE_TIERS: Final = ("auto", "default", "flex", "scale", "priority", "fast")
 DETAILS: Final = ("auto", "low", "high", "original")
 
 SPEC: Final[c.Spec] = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 from gptgate.protocols import checks as c
-from gptgate.protocols.chat.params import EFFORTS, SERVICE_TIERS
+from gptgate.protocols.openai_values import EFFORTS, SERVICE_TIERS
 
 #: the SDK's three, plus "none", which Codex CLI sends (``model_reasoning_summary = "none"``)
 SUMMARIES: Final = ("auto", "concise", "detailed", "none")
