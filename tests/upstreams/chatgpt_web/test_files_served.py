@@ -285,3 +285,42 @@ async def test_anthropic_and_gemini_images_reach_the_same_upload(
                 "Hello! You said: What is this?. I see 1 image (1024x768)."
             )
     assert len(calls(simulator, "POST", "/backend-api/files")) == 1  # same bytes, same account: one upload
+
+
+async def test_a_refused_url_in_anthropic_and_gemini_envelopes(strict: Served) -> None:
+    url = "http://169.254.169.254/latest/meta-data/"
+    message = f"'{FIELD}': refused: 169.254.169.254 is a link-local address{HINT}"
+    anthropic = {
+        "model": "gpt-4o",
+        "max_tokens": 100,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image", "source": {"type": "url", "url": url}},
+                ],
+            }
+        ],
+    }
+    gemini = {
+        "contents": [
+            {
+                "role": "user",
+                "parts": [{"text": "What is this?"}, {"fileData": {"mimeType": "image/png", "fileUri": url}}],
+            }
+        ]
+    }
+    async with aiohttp.ClientSession() as http:
+        async with http.post(strict.base_url + "/v1/messages", data=orjson.dumps(anthropic)) as resp:
+            assert resp.status == 400
+            body = orjson.loads(await resp.read())
+            assert body["request_id"].startswith("req_")
+            del body["request_id"]
+            assert body == {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
+        gemini_url = strict.base_url + "/v1beta/models/gpt-4o:generateContent"
+        async with http.post(gemini_url, data=orjson.dumps(gemini)) as resp:
+            assert resp.status == 400
+            body = orjson.loads(await resp.read())
+            assert body["error"]["code"] == 400 and body["error"]["message"] == message
+            assert body["error"]["status"] == "INVALID_ARGUMENT"
