@@ -44,11 +44,24 @@ BUDGETS = (("daily_tokens", "day"), ("weekly_tokens", "week"), ("monthly_tokens"
 DEFAULT_EFFORT = "medium"
 
 
+#: the day / week / month windows last computed, reused while ``now`` is inside them (calendar
+#: arithmetic with datetime objects cost ~7 µs a window, several times per call)
+_WINDOWS: dict[str, tuple[float, float]] = {}
+
+
 def window(kind: str, now: float) -> tuple[float, float]:
     """(start, end) in epoch seconds of the UTC calendar window ``minute``/``day``/``week``/``month``."""
     if kind == "minute":
         start = now // 60 * 60
         return start, start + 60
+    known = _WINDOWS.get(kind)
+    if known is not None and known[0] <= now < known[1]:
+        return known
+    _WINDOWS[kind] = span = _calendar(kind, now)
+    return span
+
+
+def _calendar(kind: str, now: float) -> tuple[float, float]:
     day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if kind == "day":
         return day.timestamp(), (day + timedelta(days=1)).timestamp()
@@ -71,6 +84,10 @@ class KeyLimiter:
         self._held: dict[str, Slot] = {}
         #: budget windows whose spend this process has seeded from the store
         self._seeded: set[str] = set()
+        #: per key: (valid until, admission checks, (name, ends_at) of the token windows) — the
+        #: same for every call of a key within a minute, so built once a minute, not per call
+        #: (a changed key is a new ClientKey object: its plan is rebuilt at once)
+        self._plans: dict[str, tuple[ClientKey, float, list[Check], list[tuple[str, float]]]] = {}
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
         key = call.key
@@ -95,14 +112,20 @@ class KeyLimiter:
             self._held[call.request_id] = slot
 
     async def _checks(self, key: ClientKey, now: float) -> list[Check]:
+        plan = self._plans.get(key.id)
+        if plan is not None and plan[0] is key and now < plan[1]:
+            return plan[2]
         limits = key.limits
         checks: list[Check] = []
+        windows: list[tuple[str, float]] = []
         start, end = window("minute", now)
+        valid_until = end
         minute = int(start // 60)
         if limits.rpm is not None:
             checks.append(Check(f"rpm:{key.id}:{minute}", limits.rpm, end, add=1))
         if limits.tpm is not None:
             checks.append(Check(f"tpm:{key.id}:{minute}", limits.tpm, end))
+            windows.append((f"tpm:{key.id}:{minute}", end))
         for field, kind in BUDGETS:
             limit = getattr(limits, field)
             if limit is not None:
@@ -111,6 +134,10 @@ class KeyLimiter:
                 if name not in self._seeded:
                     await self._seed(key.id, name, start, end)
                 checks.append(Check(name, limit, end))
+                windows.append((name, end))
+        if len(self._plans) > 10_000:  # keys come and go: never an unbounded map
+            self._plans.clear()
+        self._plans[key.id] = (key, valid_until, checks, windows)
         return checks
 
     async def _seed(self, key_id: str, name: str, start: float, end: float) -> None:
@@ -121,12 +148,20 @@ class KeyLimiter:
             await self.state.limit_seed(name, spent, end)
         self._seeded.add(name)
 
+    def _counts(self, key: ClientKey, tokens: int, now: float) -> list[Check]:
+        if tokens <= 0:
+            return []
+        plan = self._plans.get(key.id)
+        if plan is None or plan[0] is not key or now >= plan[1]:
+            return _counts_of(key.limits, key.id, tokens, now)
+        return [Check(name, 0, ends_at, add=tokens) for name, ends_at in plan[3]]
+
     async def call_closed(self, call: CallContext) -> None:
         key = call.key
         if key is None:
             return
         slot = self._held.pop(call.request_id, None)
-        counts = _counts(key.limits, key.id, _tokens(call), time.time())
+        counts = self._counts(key, _tokens(call), time.time())
         if slot is None and not counts:
             return
         try:
@@ -218,7 +253,8 @@ def _tokens(call: CallContext) -> int:
     return total
 
 
-def _counts(limits: KeyLimits, key_id: str, tokens: int, now: float) -> list[Check]:
+def _counts_of(limits: KeyLimits, key_id: str, tokens: int, now: float) -> list[Check]:
+    """The token windows a finished call's tokens count in (no plan cached for the key)."""
     if tokens <= 0:
         return []
     counts: list[Check] = []

@@ -106,6 +106,10 @@ class SqlUsageStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        #: one prepared INSERT run by the driver's own executemany: SQLAlchemy's per-row parameter
+        #: processing cost ~10 µs a row, the driver ~2 (this table has no type that needs it)
+        self._insert = f"INSERT INTO usage ({', '.join(COLUMNS)}) VALUES ({', '.join(mark for _ in COLUMNS)})"
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -134,8 +138,9 @@ class SqlUsageStore:
     def insert_many(self, rows: list[UsageRow]) -> None:
         """Append ``rows`` in one transaction (one ``executemany``)."""
         if rows:
+            values = [tuple(row.get(c) for c in COLUMNS) for row in rows]
             with self._write() as conn:
-                conn.execute(usage.insert(), rows)
+                conn.exec_driver_sql(self._insert, values)
 
     def prune(self, before: float) -> int:
         """Delete the rows older than ``before``; how many went."""
