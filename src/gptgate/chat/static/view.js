@@ -51,14 +51,14 @@ export function fillMessage(el, msg) {
   body.replaceChildren(...nodes);
 }
 
-// /v1/models grouped: Codex models (and their effort-suffixed names), web models (listed with
-// an owner other than openai/gptgate), GPTs (gizmo ids), and the gateway's aliases.
+// /v1/models grouped: Codex models (and their effort-suffixed names), web models (each model
+// says where it is served from: "upstream": "chatgpt_web"), GPTs (gizmo ids), and the aliases.
 export function groupModels(list) {
   const groups = { codex: [], effort: [], web: [], gpts: [], aliases: [] };
   for (const m of list) {
     const id = m.id;
     if (/-gizmo-|^g-[A-Za-z0-9]/.test(id)) groups.gpts.push(id);
-    else if (m.owned_by && m.owned_by !== "openai" && m.owned_by !== "gptgate") groups.web.push(id);
+    else if (m.upstream === "chatgpt_web") groups.web.push(id);
     else if (EFFORT.test(id)) groups.effort.push(id);
     else if (/^gpt-5|codex/.test(id)) groups.codex.push(id);
     else groups.aliases.push(id);
