@@ -102,3 +102,10 @@ def test_the_call_context_is_hub_vocabulary() -> None:
     forbidden = ("gptgate.protocols", "gptgate.upstreams", "gptgate.admin", "gptgate.observability")
     names = imports_of("dispatch")["dispatch/context.py"]
     assert sorted(n for n in names if n.startswith(forbidden)) == []
+
+
+def test_the_stream_writers_know_no_dispatcher() -> None:
+    """streaming/ owns the stream protocol; the relay (and any other writer) takes whatever
+    satisfies it, so it imports neither the dispatcher nor a spoke."""
+    forbidden = ("gptgate.dispatch", "gptgate.protocols", "gptgate.upstreams")
+    assert offenders("streaming", forbidden) == []

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 
 from aiohttp import web
 
-from gptgate.canonical.events import Event
-from gptgate.dispatch.dispatcher import OpenStream
+from gptgate.streaming.stream import EventStream, StreamEncoder
 
 log = logging.getLogger("gptgate.relay")
 
@@ -24,14 +22,6 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
 }
-
-
-class StreamEncoder(Protocol):
-    keepalive: bytes
-
-    def feed(self, events: list[Event]) -> bytes: ...
-
-    def finish(self) -> bytes: ...
 
 
 class _KeepAlive:
@@ -66,7 +56,7 @@ def _ignore_result(task: asyncio.Future[None]) -> None:
 
 async def relay(
     request: web.Request,
-    stream: OpenStream,
+    stream: EventStream,
     encoder: StreamEncoder,
     *,
     keepalive: float,

@@ -18,7 +18,6 @@ from typing import Final
 import orjson
 
 from gptgate.canonical import events as ev
-from gptgate.canonical.events import Event
 from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.names import NameMap
 from gptgate.canonical.response import message_text, reasoning_summary, refusal_text
@@ -27,6 +26,7 @@ from gptgate.protocols.anthropic.decode import Thinking
 from gptgate.protocols.anthropic.errors import error_body
 from gptgate.protocols.anthropic.response import STOP_REASONS, anthropic_usage, tool_id
 from gptgate.protocols.anthropic.signature import sign
+from gptgate.streaming.stream import TableEncoder
 from gptgate.types import JSONObject
 
 dumps = orjson.dumps
@@ -53,7 +53,7 @@ TEXT, THINKING, TOOL = 1, 2, 3
 Handler = Callable[["AnthropicStreamEncoder", JSONObject, list[bytes]], None]
 
 
-class AnthropicStreamEncoder:
+class AnthropicStreamEncoder(TableEncoder):
     keepalive = PING
     __slots__ = (
         "_deferred",
@@ -99,23 +99,6 @@ class AnthropicStreamEncoder:
         self._emitted = False  # the open block has content
         self._sent: set[str] = set()  # items whose blocks had content
         self._deferred: list[tuple[Handler, JSONObject]] = []
-
-    def feed(self, events: list[Event]) -> bytes:
-        out: list[bytes] = []
-        handlers = _HANDLERS
-        for event in events:
-            handler = handlers.get(event.type)
-            if handler is not None:
-                handler(self, event.data, out)
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        """Called when the event stream ended; a stream without a terminal event is an error."""
-        if self._finished:
-            return b""
-        out: list[bytes] = []
-        self._on_failed(ev.ENDED_EARLY.data, out)
-        return b"".join(out)
 
     # -- blocks
     def _start(self, response: JSONObject | None, out: list[bytes]) -> None:
@@ -352,7 +335,7 @@ _ITEM_DONE: dict[str, Callable[[AnthropicStreamEncoder, JSONObject, str, list[by
 }
 
 #: One table for every stream (a per-instance dict of bound methods cost memory per open stream).
-_HANDLERS: dict[str, Handler] = {
+AnthropicStreamEncoder.HANDLERS = {
     ev.CREATED: AnthropicStreamEncoder._on_created,
     ev.PART_ADDED: AnthropicStreamEncoder._on_part_added,
     ev.TEXT_DELTA: AnthropicStreamEncoder._on_text,

@@ -6,17 +6,16 @@ serialised once per stream; each event then costs one small ``orjson.dumps`` of 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final, Literal
 
 import orjson
 
 from gptgate.canonical import events as ev
-from gptgate.canonical.events import Event
 from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.response import stop_reason as canonical_stop
 from gptgate.canonical.response import usage_of
 from gptgate.protocols.openai_errors import error_body
+from gptgate.streaming.stream import TableEncoder
 from gptgate.types import JSONObject
 
 dumps = orjson.dumps
@@ -41,7 +40,7 @@ def chat_usage(response: JSONObject | None) -> JSONObject:
     }
 
 
-class ChatStreamEncoder:
+class ChatStreamEncoder(TableEncoder):
     keepalive = KEEPALIVE
 
     def __init__(
@@ -58,23 +57,6 @@ class ChatStreamEncoder:
         self._args_sent: set[str] = set()
         self._text_sent: set[str] = set()
         self._finished = False
-
-    def feed(self, events: list[Event]) -> bytes:
-        out: list[bytes] = []
-        handlers = _HANDLERS
-        for event in events:
-            handler = handlers.get(event.type)
-            if handler is not None:
-                handler(self, event.data, out)
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        """Called when the event stream ended; closes a stream that never saw a terminal event."""
-        if self._finished:
-            return b""
-        out: list[bytes] = []
-        self._on_failed(ev.ENDED_EARLY.data, out)
-        return b"".join(out)
 
     # -- chunk builders
     def _chunk(self, delta: JSONObject, finish: str | None = None) -> bytes:
@@ -214,7 +196,7 @@ class ChatStreamEncoder:
 
 
 #: One table for every stream (a per-instance dict of bound methods cost memory per open stream).
-_HANDLERS: dict[str, Callable[[ChatStreamEncoder, JSONObject, list[bytes]], None]] = {
+ChatStreamEncoder.HANDLERS = {
     ev.CREATED: ChatStreamEncoder._on_created,
     ev.TEXT_DELTA: ChatStreamEncoder._on_text,
     ev.SUMMARY_DELTA: ChatStreamEncoder._on_reasoning,

@@ -17,7 +17,6 @@ whitespace between elements is valid JSON, so the keep-alive is a newline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
 import orjson
@@ -30,6 +29,7 @@ from gptgate.canonical.response import message_text, stop_reason
 from gptgate.protocols.gemini import signature
 from gptgate.protocols.gemini.errors import error_body
 from gptgate.protocols.gemini.response import FINISH, function_call, usage_metadata
+from gptgate.streaming.stream import TableEncoder
 from gptgate.types import JSONObject
 
 dumps = orjson.dumps
@@ -41,7 +41,7 @@ SIGNATURE: Final = b',"thoughtSignature":'
 ARRAY_KEEPALIVE: Final = b"\n"
 
 
-class GeminiStreamEncoder:
+class GeminiStreamEncoder(TableEncoder):
     __slots__ = (
         "_calls",
         "_close",
@@ -84,23 +84,7 @@ class GeminiStreamEncoder:
         self._finished = False
 
     def feed(self, events: list[Event]) -> bytes:
-        if self._finished:
-            return b""
-        out: list[bytes] = []
-        handlers = _HANDLERS
-        for event in events:
-            handler = handlers.get(event.type)
-            if handler is not None:
-                handler(self, event.data, out)
-        return self._frame(out)
-
-    def finish(self) -> bytes:
-        """Called when the event stream ended; a stream without a terminal event gets an error."""
-        if self._finished:
-            return b""
-        out: list[bytes] = []
-        self._on_failed(ev.ENDED_EARLY.data, out)
-        return self._frame(out)
+        return b"" if self._finished else TableEncoder.feed(self, events)
 
     def _frame(self, out: list[bytes]) -> bytes:
         if not out:
@@ -193,7 +177,7 @@ class GeminiStreamEncoder:
 
 
 #: One table for every stream (a per-instance dict of bound methods costs memory per stream).
-_HANDLERS: dict[str, Callable[[GeminiStreamEncoder, JSONObject, list[bytes]], None]] = {
+GeminiStreamEncoder.HANDLERS = {
     ev.TEXT_DELTA: GeminiStreamEncoder._on_text,
     ev.REFUSAL_DELTA: GeminiStreamEncoder._on_text,
     ev.SUMMARY_DELTA: GeminiStreamEncoder._on_thought,
