@@ -40,7 +40,11 @@ def test_access_token_shape() -> None:
     assert abs(claims["exp"] - (time.time() + 10 * 86400)) < 5
     assert {"iat", "iss", "aud", "client_id", "scp"} <= set(claims)
     assert signature_valid(token) and len(signature) == 43  # base64url of an HMAC-SHA256
-    assert not signature_valid(token[:-2] + "AA") and not signature_valid("a.b")
+    # flip a character in the middle of the signature (the last one partly carries padding bits)
+    head, _, sig = token.rpartition(".")
+    mid = len(sig) // 2
+    forged = head + "." + sig[:mid] + ("A" if sig[mid] != "A" else "B") + sig[mid + 1 :]
+    assert not signature_valid(forged) and not signature_valid("a.b")
     id_claims = decode_jwt_claims(make_id_token("acc-9", exp=123))
     assert id_claims is not None and id_claims["exp"] == 123 and id_claims["email"] == "demo@example.com"
 

@@ -4,54 +4,50 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.tokens import count_request
-from gptgate.dispatch.prepare import prepare
-from gptgate.http import call_of, gateway_of, ignored_header, json_response, new_id, read_body
+from gptgate.http import gateway_of, json_response, new_id, read_body
 from gptgate.protocols.anthropic.decode import decode
 from gptgate.protocols.anthropic.encode import AnthropicStreamEncoder
 from gptgate.protocols.anthropic.response import message
 from gptgate.protocols.fields import parse_object
-from gptgate.streaming.relay import relay
+from gptgate.protocols.turn import serve_turn
+from gptgate.settings import Settings
+from gptgate.streaming.stream import StreamEncoder
+from gptgate.types import JSONObject
+
+
+class MessagesTurn:
+    def __init__(self, body: JSONObject, request: web.Request, settings: Settings) -> None:
+        self._decoded = decode(body, request.headers)
+        self.req = self._decoded.req
+        shown = self._decoded.thinking == "shown" and settings.reasoning_summary != "none"
+        self.default_effort = settings.default_effort
+        self.summary = settings.reasoning_summary if shown else None
+        self._id, _ = new_id("msg_")
+        self._request_id = "req_" + self._id[4:]
+
+    def encoder(self) -> StreamEncoder:
+        d = self._decoded
+        return AnthropicStreamEncoder(
+            message_id=self._id,
+            model=self.req.requested_model,
+            names=d.names,
+            thinking=d.thinking,
+            request_id=self._request_id,
+        )
+
+    def reply(self, response: JSONObject) -> JSONObject:
+        d = self._decoded
+        return message(
+            response, message_id=self._id, model=self.req.requested_model, names=d.names, thinking=d.thinking
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"request-id": self._request_id}
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    gw = gateway_of(request)
-    settings = gw.settings
-    decoded = decode(parse_object(await read_body(request)), request.headers)
-    req = decoded.req
-    shown = decoded.thinking == "shown" and settings.reasoning_summary != "none"
-    prepare(
-        req,
-        gw.catalog,
-        default_effort=settings.default_effort,
-        summary=settings.reasoning_summary if shown else None,
-        call=call_of(request),
-    )
-    stream = await gw.dispatcher.open(req, call_of(request))
-    message_id, _ = new_id("msg_")
-    request_id = "req_" + message_id[4:]
-    headers = {**ignored_header(req), "request-id": request_id}
-    if req.stream:
-        encoder = AnthropicStreamEncoder(
-            message_id=message_id,
-            model=req.requested_model,
-            names=decoded.names,
-            thinking=decoded.thinking,
-            request_id=request_id,
-        )
-        return await relay(request, stream, encoder, keepalive=settings.keepalive_seconds, headers=headers)
-    response = await stream.fold()
-    if response.get("status") == "failed":
-        raise error_of_failed(response)
-    reply = message(
-        response,
-        message_id=message_id,
-        model=req.requested_model,
-        names=decoded.names,
-        thinking=decoded.thinking,
-    )
-    return json_response(reply, headers)
+    return await serve_turn(request, MessagesTurn)
 
 
 async def count_tokens(request: web.Request) -> web.Response:

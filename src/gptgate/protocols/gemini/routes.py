@@ -3,22 +3,23 @@ and ``countTokens`` (client-apis.md §5.1), under ``/v1beta`` and ``/v1``."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Final
 
 from aiohttp import web
 
-from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.tokens import count_request
-from gptgate.dispatch.prepare import prepare
 from gptgate.errors import NotFoundError, RequestError
-from gptgate.gateway import Gateway
-from gptgate.http import call_of, gateway_of, ignored_header, json_response, new_id, read_body
+from gptgate.http import gateway_of, json_response, new_id, read_body
 from gptgate.protocols.fields import parse_object
 from gptgate.protocols.gemini.decode import Decoded, decode, decode_count
 from gptgate.protocols.gemini.encode import GeminiStreamEncoder
 from gptgate.protocols.gemini.response import generate_content_response
-from gptgate.streaming.relay import relay
+from gptgate.protocols.turn import serve_turn
+from gptgate.settings import Settings
+from gptgate.streaming.stream import StreamEncoder
+from gptgate.types import JSONObject
 
 Method = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
 JSON_STREAM_HEADERS: Final = {"Content-Type": "application/json; charset=utf-8"}
@@ -59,47 +60,47 @@ async def count_tokens(request: web.Request, model: str) -> web.StreamResponse:
     return json_response({"totalTokens": count_request(req)})
 
 
+class GenerateTurn:
+    """``generateContent`` (``stream`` False) or ``streamGenerateContent`` (SSE with ``alt=sse``,
+    else one JSON array written as it grows)."""
+
+    def __init__(
+        self, body: JSONObject, request: web.Request, settings: Settings, *, model: str, stream: bool
+    ) -> None:
+        self._sse = _sse(request) if stream else False
+        self._decoded = decode(body, model)
+        self.req = self._decoded.request
+        self.req.stream = stream
+        self.default_effort = settings.default_effort
+        self.summary = _summary(settings, self._decoded)
+        self._id, _ = new_id("")
+
+    def encoder(self) -> StreamEncoder:
+        d = self._decoded
+        return GeminiStreamEncoder(
+            response_id=self._id,
+            model=self.req.requested_model,
+            include_thoughts=d.include_thoughts,
+            names=d.names,
+            sse=self._sse,
+        )
+
+    def reply(self, response: JSONObject) -> JSONObject:
+        d = self._decoded
+        return generate_content_response(
+            response,
+            response_id=self._id,
+            model=self.req.requested_model,
+            include_thoughts=d.include_thoughts,
+            names=d.names,
+        )
+
+    def headers(self) -> dict[str, str]:
+        return dict(JSON_STREAM_HEADERS) if self.req.stream and not self._sse else {}
+
+
 async def _generate(request: web.Request, model: str, *, stream: bool) -> web.StreamResponse:
-    gw = gateway_of(request)
-    sse = _sse(request) if stream else False
-    decoded = decode(parse_object(await read_body(request)), model)
-    req = decoded.request
-    req.stream = stream
-    prepare(
-        req,
-        gw.catalog,
-        default_effort=gw.settings.default_effort,
-        summary=_summary(gw, decoded),
-        call=call_of(request),
-    )
-    upstream = await gw.dispatcher.open(req, call_of(request))
-    response_id, _ = new_id("")
-    headers = ignored_header(req)
-    model_version = req.requested_model
-    if stream:
-        encoder = GeminiStreamEncoder(
-            response_id=response_id,
-            model=model_version,
-            include_thoughts=decoded.include_thoughts,
-            names=decoded.names,
-            sse=sse,
-        )
-        if not sse:
-            headers.update(JSON_STREAM_HEADERS)
-        return await relay(
-            request, upstream, encoder, keepalive=gw.settings.keepalive_seconds, headers=headers
-        )
-    response = await upstream.fold()
-    if response.get("status") == "failed":
-        raise error_of_failed(response)
-    reply = generate_content_response(
-        response,
-        response_id=response_id,
-        model=model_version,
-        include_thoughts=decoded.include_thoughts,
-        names=decoded.names,
-    )
-    return json_response(reply, headers)
+    return await serve_turn(request, functools.partial(GenerateTurn, model=model, stream=stream))
 
 
 def _sse(request: web.Request) -> bool:
@@ -109,11 +110,11 @@ def _sse(request: web.Request) -> bool:
     return alt == "sse"
 
 
-def _summary(gw: Gateway, decoded: Decoded) -> str | None:
+def _summary(settings: Settings, decoded: Decoded) -> str | None:
     """Ask the upstream for a reasoning summary only when the client wants to see thoughts."""
     if not decoded.include_thoughts:
         return None
-    summary = gw.settings.reasoning_summary
+    summary = settings.reasoning_summary
     return summary if summary != "none" else "auto"
 
 
