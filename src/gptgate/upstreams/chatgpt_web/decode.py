@@ -9,6 +9,12 @@ like this": ``_show`` renders it (``render.py``) and sends what was not sent yet
 (no string diffing across messages). ``p`` and ``o`` are sticky: a record with only ``v`` repeats
 the last path and op.
 
+The hot path is exempt from re-rendering: while the current document's message renders as
+exactly its one string part (``render.plain_parts``) and all of it was sent, an ``append`` of a
+string to ``/message/content/parts/0`` is sent as it is, in O(delta). Those appends are kept
+aside (``_pending``) and joined into the document once, before any other record reads or
+changes it, so a long answer costs O(n), not O(n²).
+
 The stream ends with ``response.completed`` at ``message_stream_complete`` or ``[DONE]`` (the
 upstream closed the turn, with or without a finish record), ``response.incomplete`` when the
 answer stopped at ``max_tokens`` or was blocked by moderation, ``response.failed`` on an
@@ -33,6 +39,7 @@ from gptgate.upstreams.chatgpt_web import patch, render
 from gptgate.upstreams.chatgpt_web.output import OutputBuilder
 
 loads = orjson.loads
+PARTS0 = "/message/content/parts/0"
 
 
 class WebStreamDecoder:
@@ -49,7 +56,10 @@ class WebStreamDecoder:
         "_model",
         "_op",
         "_out",
+        "_parts",
         "_path",
+        "_pending",
+        "_plain_id",
         "_response_id",
         "_sent",
         "_sse",
@@ -88,6 +98,11 @@ class WebStreamDecoder:
         self._path = ""
         self._op = "append"
         self._sent: dict[str, int] = {}
+        #: the fast path's state: the document message's ``parts`` list and id while armed,
+        #: and the appends to its ``parts[0]`` not yet joined into the document
+        self._parts: list[Any] | None = None
+        self._plain_id = ""
+        self._pending: list[str] = []
         self._answer: JSONObject | None = None
         self.conversation_id: str | None = None
         self.message_id: str | None = None
@@ -148,6 +163,7 @@ class WebStreamDecoder:
             if handler is not None:
                 handler(self, payload, out)
         elif isinstance(payload.get("message"), dict):
+            self._settle()
             self._note_root(payload)
             self._show(payload["message"], out)
         elif payload.get("error"):
@@ -156,6 +172,16 @@ class WebStreamDecoder:
     # -- v1 documents -----------------------------------------------------------------------
     def _delta(self, payload: JSONObject, out: list[Event]) -> None:
         value = payload.get("v")
+        if (
+            self._parts is not None
+            and type(value) is str
+            and payload.get("o", self._op) == "append"
+            and payload.get("p", self._path) == PARTS0
+        ):
+            self._path, self._op = PARTS0, "append"
+            self._append(value, out)
+            return
+        self._settle()
         if (
             "p" not in payload
             and payload.get("o", "add") == "add"
@@ -174,8 +200,32 @@ class WebStreamDecoder:
         message = self._doc.get("message")
         if isinstance(message, dict):
             self._show(message, out)
+            self._arm(message)
+
+    def _append(self, text: str, out: list[Event]) -> None:
+        """A text delta of the armed message: sent as it is, joined into the document later."""
+        if text:
+            self._pending.append(text)
+            self._out.text_delta(text, out)
+            self._sent[self._plain_id] += len(text)
+
+    def _settle(self) -> None:
+        """Join the pending appends into the document and disarm (before any other record)."""
+        parts, self._parts = self._parts, None
+        if parts is not None and self._pending:
+            parts[0] = parts[0] + "".join(self._pending)
+            self._pending.clear()
+
+    def _arm(self, message: JSONObject) -> None:
+        """Arm the fast path when ``message`` renders as its one string part, all of it sent."""
+        parts = render.plain_parts(message)
+        if parts is not None:
+            message_id = str(message.get("id") or "")
+            if self._sent.get(message_id) == len(parts[0]):
+                self._parts, self._plain_id = parts, message_id
 
     def _new_document(self, root: JSONObject, out: list[Event]) -> None:
+        self._settle()
         self._doc = root
         self._path, self._op = "", "append"
         self._note_root(root)
@@ -183,6 +233,7 @@ class WebStreamDecoder:
             self._error(root["error"], out)
         elif isinstance(root.get("message"), dict):
             self._show(root["message"], out)
+            self._arm(root["message"])
 
     def _note_root(self, root: JSONObject) -> None:
         if isinstance(root.get("conversation_id"), str):
@@ -207,7 +258,7 @@ class WebStreamDecoder:
         if sent is None:
             if not text:
                 return
-            self._out.text_delta(_separator(self._out.text) + text, out)
+            self._out.text_delta(_separator(self._out.tail()) + text, out)
         elif len(text) > sent:
             self._out.text_delta(text[sent:], out)
         else:

@@ -4,6 +4,9 @@ The web stream speaks of messages; the canonical stream speaks of output items. 
 of every message (answer, tool calls and results rendered as text) goes into one ``message``
 item; thoughts go into a ``reasoning`` item with one summary part per thought. Switching
 between the two closes the open item, so the order of items is the order the user saw.
+
+Text is kept as the list of deltas sent and joined once when the item closes: a delta costs
+O(delta) however long the answer already is (no growing string is copied per event).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ class _Item:
         self.kind = kind
         self.id = item_id
         self.index = index
-        self.texts: list[str] = []
+        #: the deltas of each text (one for a message, one per summary part), joined at close
+        self.texts: list[list[str]] = []
 
 
 class OutputBuilder:
@@ -39,7 +43,19 @@ class OutputBuilder:
     def text(self) -> str:
         """The visible text sent so far in the open message item ("" when none is open)."""
         item = self._item
-        return item.texts[0] if item is not None and item.kind == "message" else ""
+        return "".join(item.texts[0]) if item is not None and item.kind == "message" else ""
+
+    def tail(self, size: int = 2) -> str:
+        """The last ``size`` characters of :attr:`text`, without joining the whole text."""
+        item = self._item
+        if item is None or item.kind != "message":
+            return ""
+        out = ""
+        for chunk in reversed(item.texts[0]):
+            out = chunk[-size:] + out
+            if len(out) >= size:
+                return out[-size:]
+        return out
 
     def _open(self, kind: str, out: list[Event]) -> _Item:
         item = self._item
@@ -55,7 +71,7 @@ class OutputBuilder:
             skeleton.update(content=[], role="assistant")
             out.append(_event(ev.ITEM_ADDED, output_index=index, item=skeleton))
             out.append(_event(ev.PART_ADDED, **self._where(item), part=_text_part("")))
-            item.texts.append("")
+            item.texts.append([])
         else:
             skeleton = {"id": item.id, "type": "reasoning", "summary": []}
             out.append(_event(ev.ITEM_ADDED, output_index=index, item=skeleton))
@@ -66,14 +82,25 @@ class OutputBuilder:
         return {"item_id": item.id, "output_index": item.index, "content_index": 0}
 
     def text_delta(self, delta: str, out: list[Event]) -> None:
-        item = self._open("message", out)
-        item.texts[0] += delta
-        out.append(_event(ev.TEXT_DELTA, **self._where(item), delta=delta, logprobs=[]))
+        """The hot path: one event per upstream text delta (its dict built inline)."""
+        item = self._item
+        if item is None or item.kind != "message":
+            item = self._open("message", out)
+        item.texts[0].append(delta)
+        data: JSONObject = {
+            "type": ev.TEXT_DELTA,
+            "item_id": item.id,
+            "output_index": item.index,
+            "content_index": 0,
+            "delta": delta,
+            "logprobs": [],
+        }
+        out.append(Event(ev.TEXT_DELTA, data))
 
     def summary_part(self, out: list[Event]) -> None:
         """Start the next summary part of the reasoning item (opened if needed)."""
         item = self._open("reasoning", out)
-        item.texts.append("")
+        item.texts.append([])
         where = {"item_id": item.id, "output_index": item.index, "summary_index": len(item.texts) - 1}
         out.append(_event(ev.SUMMARY_PART_ADDED, **where, part={"type": "summary_text", "text": ""}))
 
@@ -83,7 +110,7 @@ class OutputBuilder:
             self.summary_part(out)
             item = self._item
             assert item is not None
-        item.texts[-1] += delta
+        item.texts[-1].append(delta)
         where = {"item_id": item.id, "output_index": item.index, "summary_index": len(item.texts) - 1}
         out.append(_event(ev.SUMMARY_DELTA, **where, delta=delta))
 
@@ -95,14 +122,14 @@ class OutputBuilder:
         if item is None:
             return
         if item.kind == "message":
-            text = item.texts[0]
+            text = "".join(item.texts[0])
             where = self._where(item)
             out.append(_event(ev.TEXT_DONE, **where, text=text, logprobs=[]))
             out.append(_event(ev.PART_DONE, **where, part=_text_part(text)))
             done: JSONObject = {"id": item.id, "type": "message", "status": status}
             done.update(content=[_text_part(text)], role="assistant")
         else:
-            summary = [{"type": "summary_text", "text": t} for t in item.texts]
+            summary = [{"type": "summary_text", "text": "".join(t)} for t in item.texts]
             for n, part in enumerate(summary):
                 where = {"item_id": item.id, "output_index": item.index, "summary_index": n}
                 out.append(_event(ev.SUMMARY_DONE, **where, text=part["text"]))

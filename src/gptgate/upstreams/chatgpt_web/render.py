@@ -19,13 +19,14 @@ closes only when the message is finished. One function per kind of message:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from gptgate.types import JSONObject
 
 HIDDEN_RECIPIENTS: Final = frozenset({"bio"})
 HIDDEN_CHANNELS: Final = frozenset({"analysis", "commentary"})
 FINISHED: Final = "finished_successfully"
+TEXT_KINDS: Final = ("text", "multimodal_text")
 #: pointer (``file-service://…``, ``sediment://…``) -> the URL the client gets
 Link = Callable[[str], str]
 
@@ -79,6 +80,19 @@ def visible_text(message: JSONObject, link: Link = _same) -> str | None:
     if role == "tool":
         return _tool_text(message, link)
     return None  # user echo, hidden system messages
+
+
+def plain_parts(message: JSONObject) -> list[Any] | None:
+    """The ``parts`` list of a message whose rendering is exactly its one string part (an answer
+    in text, the common case), else None: an ``append`` to that part then grows the rendering by
+    the appended text, so the decoder can send it without rendering the message again."""
+    if _role(message) != "assistant" or (message.get("recipient") or "all") != "all":
+        return None
+    content = _content(message)
+    if message.get("channel") in HIDDEN_CHANNELS or content.get("content_type") not in TEXT_KINDS:
+        return None
+    parts = content.get("parts")
+    return parts if isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], str) else None
 
 
 def _assistant_text(message: JSONObject, link: Link) -> str | None:
