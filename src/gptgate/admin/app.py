@@ -11,10 +11,8 @@ middleware, so model requests pay nothing for the admin API.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from importlib import resources
 from types import ModuleType
 
 from aiohttp import web
@@ -26,6 +24,7 @@ from gptgate.admin import settings_api as settings_api
 from gptgate.admin.auth import COOKIE, CSRF_HEADER, CSRF_VALUE, AdminAuth, admin_enabled
 from gptgate.admin.errors import AdminError, json_body, json_reply, unauthorized
 from gptgate.gateway import Gateway
+from gptgate.pages import PackageFiles
 
 log = logging.getLogger("gptgate.admin")
 
@@ -33,14 +32,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ADMIN_AUTH = web.AppKey("admin_auth", AdminAuth)
 API = "/admin/api"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".json": "application/json",
-    ".png": "image/png",
-}
 
 
 def admin_of(request: web.Request) -> AdminAuth:
@@ -141,31 +132,11 @@ async def session(request: web.Request) -> web.Response:
 
 
 # -- the console's files
-def _static_file(name: str) -> tuple[bytes, str] | None:
-    if ".." in name or name.startswith("/"):
-        return None
-    path = resources.files("gptgate.admin").joinpath("static", *name.split("/"))
-    if not path.is_file():
-        return None
-    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-    return path.read_bytes(), CONTENT_TYPES.get(suffix, "application/octet-stream")
-
-
-def _file_response(request: web.Request, name: str) -> web.Response:
-    found = _static_file(name)
-    if found is None:
-        raise web.HTTPNotFound()
-    data, content_type = found
-    etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
-    headers = {"Cache-Control": "no-cache", "ETag": etag, "X-Content-Type-Options": "nosniff"}
-    if request.headers.get("If-None-Match") == etag:
-        return web.Response(status=304, headers=headers)
-    headers["Content-Type"] = content_type
-    return web.Response(body=data, headers=headers)
+FILES = PackageFiles("gptgate.admin")
 
 
 async def console(request: web.Request) -> web.Response:
-    response = _file_response(request, "index.html")
+    response = FILES.response(request, "index.html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'"
@@ -174,7 +145,7 @@ async def console(request: web.Request) -> web.Response:
 
 
 async def static(request: web.Request) -> web.Response:
-    return _file_response(request, request.match_info["name"])
+    return FILES.response(request, request.match_info["name"])
 
 
 async def disabled(request: web.Request) -> web.Response:

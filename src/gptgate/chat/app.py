@@ -10,24 +10,16 @@ strict Content-Security-Policy (the page never evaluates model text as HTML eith
 
 from __future__ import annotations
 
-import hashlib
-from importlib import resources
-
 from aiohttp import web
 
 from gptgate.chat import api
 from gptgate.gateway import Gateway
+from gptgate.pages import PackageFiles
 
 PAGE = "/chat"
 API = "/chat/api"
 STATIC = "/chat/static/"
 MOUNTED = web.AppKey("chat_mounted", bool)
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
 #: images from the gateway itself or inline data only: a model cannot make the page fetch a
 #: third-party URL (other images render as links the user may choose to open)
 CSP = (
@@ -36,37 +28,18 @@ CSP = (
 )
 
 
-def _static_file(name: str) -> tuple[bytes, str] | None:
-    if ".." in name or name.startswith("/") or "." not in name:
-        return None
-    path = resources.files("gptgate.chat").joinpath("static", *name.split("/"))
-    if not path.is_file():
-        return None
-    return path.read_bytes(), CONTENT_TYPES.get("." + name.rsplit(".", 1)[-1], "application/octet-stream")
-
-
-def _file_response(request: web.Request, name: str) -> web.Response:
-    found = _static_file(name)
-    if found is None:
-        raise web.HTTPNotFound()
-    data, content_type = found
-    etag = '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
-    headers = {"Cache-Control": "no-cache", "ETag": etag, "X-Content-Type-Options": "nosniff"}
-    if request.headers.get("If-None-Match") == etag:
-        return web.Response(status=304, headers=headers)
-    headers["Content-Type"] = content_type
-    return web.Response(body=data, headers=headers)
+FILES = PackageFiles("gptgate.chat")
 
 
 async def page(request: web.Request) -> web.Response:
-    response = _file_response(request, "index.html")
+    response = FILES.response(request, "index.html")
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
 async def static(request: web.Request) -> web.Response:
-    return _file_response(request, request.match_info["name"])
+    return FILES.response(request, request.match_info["name"])
 
 
 def setup_chat(app: web.Application, gateway: Gateway) -> None:
