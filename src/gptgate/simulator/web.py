@@ -15,7 +15,9 @@ message cap with ``clears_in``), ``[[sim:web_challenge]]`` (403 HTML challenge p
 ``[[sim:web_forbidden]]`` (403 JSON), ``[[sim:web_error 413]]`` (that status),
 ``[[sim:web_reasoning]]`` (a thoughts message first), ``[[sim:web_no_finish]]`` (``[DONE]``
 without a finish record), ``[[sim:web_image]]`` (an image-generation result first: a tool
-message with a ``sediment://`` pointer whose bytes the attachment download serves). Uploaded
+message with a ``sediment://`` pointer whose bytes the attachment download serves),
+``[[sim:text deltas=N]]`` (the answer in N text appends, padded as the Codex reply pads it, so
+both upstreams stream the same text in the same deltas: the benchmark's web contender). Uploaded
 images and files of the last user message are named in the answer ("I see 1 image (64x48).");
 the file routes are in ``web_files.py``. With ``WebState.require_sentinel`` on, a turn needs the requirements
 token and a proof token that meets the issued difficulty (checked as chat2api solves it).
@@ -33,6 +35,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from gptgate.simulator.replies import FILLER
 from gptgate.simulator.state import STATE_KEY
 from gptgate.simulator.validate import Caller, Rejection, authenticate
 from gptgate.simulator.web_files import (
@@ -54,6 +57,7 @@ CHALLENGE_PAGE = (
     b"<script>window._cf_chl_opt={cType:'managed'};</script></body></html>"
 )
 _DIRECTIVE = re.compile(r"\[\[sim:(web_[a-z_]+)(?:\s+([^\]]*))?\]\]")
+_TEXT_DELTAS = re.compile(r"\[\[sim:text\s+deltas=(\d+)\]\]")
 
 
 @dataclass
@@ -100,7 +104,16 @@ def _user_text(body: dict[str, Any]) -> str:
     messages = [m for m in body.get("messages") or () if isinstance(m, dict)]
     users = [m for m in messages if (m.get("author") or {}).get("role") == "user"]
     parts = ((users[-1] if users else {}).get("content") or {}).get("parts") or []
-    return _DIRECTIVE.sub("", " ".join(p for p in parts if isinstance(p, str))).strip()
+    return _TEXT_DELTAS.sub("", _DIRECTIVE.sub("", " ".join(p for p in parts if isinstance(p, str)))).strip()
+
+
+def _text_deltas(body: dict[str, Any]) -> int | None:
+    """N of ``[[sim:text deltas=N]]`` in the last message, if there."""
+    messages = body.get("messages") or []
+    last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+    parts = (last.get("content") or {}).get("parts") or []
+    found = _TEXT_DELTAS.search(" ".join(p for p in parts if isinstance(p, str)))
+    return max(1, int(found[1])) if found else None
 
 
 def _check_body(body: Any) -> dict[str, Any]:
@@ -182,6 +195,9 @@ def _reply(body: dict[str, Any], directives: dict[str, str], state: WebState, fi
         answer = f"[{gizmo}] {answer}"
     conversation_id = body.get("conversation_id") or str(uuid.UUID(int=state.turns, version=4))
     image = generate_image(files, conversation_id, said) if "web_image" in directives else None
+    deltas = _text_deltas(body)
+    while deltas is not None and len(answer) < deltas:
+        answer += FILLER
     return WebReply(
         conversation_id=conversation_id,
         user_message_id=str((body.get("messages") or [{}])[-1].get("id") or "client-created-root"),
@@ -191,6 +207,7 @@ def _reply(body: dict[str, Any], directives: dict[str, str], state: WebState, fi
         gizmo_id=gizmo,
         finish="web_no_finish" not in directives,
         image=None if image is None else ("sediment://" + image.file_id, *GENERATED_SIZE),
+        pieces=deltas or 4,
     )
 
 
