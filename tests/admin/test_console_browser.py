@@ -5,11 +5,7 @@ every page; a screenshot of each lands in ``tests/.artifacts/screenshots/``."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,26 +15,9 @@ from typing import Any
 import orjson
 import pytest
 from tests.admin.conftest import ADMIN_PASSWORD, CLIENT_KEY, Served, serve
+from tests.browser import BROWSER, SHOTS, browser_page, simulator_process
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS = Path(__file__).resolve().parents[1] / ".artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="no /usr/bin/chromium (scripts/browser.sh installs it)"
-    ),
-    pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="playwright is not installed"),
-]
+pytestmark = BROWSER
 
 
 def post(url: str, body: Any, method: str = "POST") -> Any:
@@ -51,26 +30,8 @@ def post(url: str, body: Any, method: str = "POST") -> Any:
 
 @pytest.fixture
 def simulator_url() -> Iterator[str]:
-    """The simulator in its own process (the browser test is synchronous)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gptgate", "simulate", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if m := re.search(r"listening on (http://\S+)", proc.stdout.readline()):
-                yield m.group(1)
-                break
-        else:
-            raise TimeoutError("the simulator did not start")
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
+    with simulator_process() as url:
+        yield url
 
 
 @pytest.fixture
@@ -84,19 +45,8 @@ def console(simulator_url: str, tmp_path: Path) -> Iterator[Served]:
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 860})
-        tab = context.new_page()
-        tab.set_default_timeout(15_000)
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+    with browser_page(1360, 860) as tab:
+        yield tab
 
 
 def shot(page: Any, name: str) -> None:

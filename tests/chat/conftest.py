@@ -3,12 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +15,7 @@ from gptgate.keys.model import KeyLimits
 from gptgate.simulator.tokens import make_access_token
 from gptgate.storage import TokenCipher, key_from_text, open_store
 from tests.admin.conftest import Served, serve
+from tests.browser import simulator_process
 
 #: the secret ``tests.admin.conftest.serve`` gives the gateway: the store here is opened with it
 SECRET = "admin-tests-secret-key-0123456789"
@@ -40,25 +35,8 @@ class ChatGateway:
 
 @pytest.fixture
 def simulator_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gptgate", "simulate", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if m := re.search(r"listening on (http://\S+)", proc.stdout.readline()):
-                yield m.group(1)
-                break
-        else:
-            raise TimeoutError("the simulator did not start")
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
+    with simulator_process() as url:
+        yield url
 
 
 def seed(tmp: Path) -> tuple[str, str]:

@@ -15,10 +15,10 @@ import pytest
 
 from gptgate.simulator.tokens import make_access_token
 from tests.admin.conftest import serve
-from tests.admin.test_console_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, pytestmark
+from tests.browser import BROWSER, SHOTS, browser_page
 from tests.chat.conftest import STATIC_KEY, ChatGateway
 
-__all__ = ["pytestmark"]
+pytestmark = BROWSER
 
 HOSTILE = (
     '<img src=x onerror="window.pwned=1"> **bold** *it* `code` [bad](javascript:window.pwned=2) '
@@ -46,19 +46,8 @@ def png(path: Path, rgb: tuple[int, int, int] = (220, 38, 38), size: int = 48) -
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        tab = context.new_page()
-        tab.set_default_timeout(15_000)
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+    with browser_page(1280, 800) as tab:
+        yield tab
 
 
 def shot(page: Any, name: str) -> None:
