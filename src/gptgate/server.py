@@ -175,7 +175,7 @@ async def serve_socket(
     access_log = logging.getLogger("gptgate.access") if settings.log_level == "debug" else None
     runner = make_runner(app, access_log=access_log)
     await runner.setup()
-    await web.SockSite(runner, sock, shutdown_timeout=5.0).start()
+    await web.SockSite(runner, sock, shutdown_timeout=settings.shutdown_seconds).start()
     # Everything alive now lives as long as the process: keep it out of the collector's
     # generations (measured: gen2 passes over the startup heap were ~18% of CPU in bursts).
     gc.collect()
@@ -188,7 +188,22 @@ async def serve_socket(
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await drain(gateway, runner, settings.shutdown_seconds)
+
+
+async def drain(gateway: Gateway, runner: web.AppRunner, deadline: float) -> None:
+    """Graceful shutdown. The runner's cleanup closes the listening socket (a balancer's next
+    connect is refused and goes to another instance), closes idle keep-alive connections, waits
+    up to ``deadline`` seconds for the requests and streams in progress, cancels what is left,
+    then closes the gateway, which writes the buffered usage rows and quota snapshots.
+    ``/readyz`` answers 503 from the start, for connections that are still open."""
+    gateway.draining = True
+    connections = len(runner.server.connections) if runner.server is not None else 0
+    log.info("shutting down: %d connections open, waiting up to %.0f s for them", connections, deadline)
+    started = asyncio.get_running_loop().time()
+    await runner.cleanup()
+    log.info("stopped after %.1f s", asyncio.get_running_loop().time() - started)
+
 
 
 def run_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -254,15 +269,16 @@ def _fork_workers(
                 code = 1
             os._exit(code)
         children.append(pid)
-    _supervise(children)
+    _supervise(children, sock)
 
 
 def _nothing() -> None:
     return None
 
 
-def _supervise(children: list[int]) -> None:
+def _supervise(children: list[int], sock: socket.socket) -> None:
     def forward(signum: int, frame: object) -> None:
+        sock.close()  # the parent's copy too, or the port keeps queueing connections no one accepts
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     keepalive_seconds: float = Field(
         15.0, gt=0, description="Idle time before a keep-alive is sent on a stream."
     )
+    shutdown_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="On SIGTERM: stop accepting, answer 503 on /readyz, let open requests and streams "
+        "finish for up to this many seconds, then write buffered usage and quota snapshots and exit "
+        "(an orchestrator's grace period should be a little longer).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
     log_format: Literal["text", "json"] = Field(
         "text",

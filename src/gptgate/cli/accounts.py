@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,72 +15,13 @@ import orjson
 
 from gptgate.accounts import ops
 from gptgate.accounts.ops import TOKENS, Entry, fingerprint, public, redact_url
+from gptgate.cli.store import store_group, store_of
 
 if TYPE_CHECKING:
-    from gptgate.settings import Settings
-    from gptgate.storage import AccountRecord, Store
+    from gptgate.storage import AccountRecord
 
 
-class AccountsGroup(click.Group):
-    """Turns store and database failures into one-line errors instead of tracebacks."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from gptgate.storage import StoreError
-
-        try:
-            return super().invoke(ctx)
-        except StoreError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except SQLAlchemyError as exc:  # the driver's message, never the statement or its values
-            orig = getattr(exc, "orig", None)
-            raise click.ClickException(f"database error: {orig or type(exc).__name__}") from exc
-
-
-@dataclass(slots=True)
-class Opener:
-    config: Path | None
-    overrides: dict[str, Any]
-    _store: Store | None = None
-
-    def settings(self) -> Settings:
-        from pydantic import ValidationError
-
-        from gptgate.settings import load_settings
-
-        try:
-            return load_settings(self.config, **self.overrides)
-        except ValidationError as exc:
-            raise click.UsageError(f"invalid settings:\n{exc}") from exc
-
-    def store(self) -> Store:
-        if self._store is None:
-            from gptgate.storage import open_from_settings
-
-            self._store = open_from_settings(self.settings())
-            click.get_current_context().call_on_close(self._store.close)
-        return self._store
-
-
-def store_of(ctx: click.Context) -> Store:
-    opener = ctx.find_object(Opener)
-    assert opener is not None
-    return opener.store()
-
-
-@click.group(cls=AccountsGroup)
-@click.option(
-    "--config", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="TOML config file."
-)
-@click.option("--database-url", help="Account store URL (sqlite:///path, postgresql://...).")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory.")
-@click.pass_context
-def accounts(
-    ctx: click.Context, config: Path | None, database_url: str | None, data_dir: Path | None
-) -> None:
-    """Manage the stored ChatGPT accounts."""
-    ctx.obj = Opener(config, {"database_url": database_url, "data_dir": data_dir})
+accounts = store_group("accounts", "Manage the stored ChatGPT accounts.")
 
 
 # -- commands

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gptgate.cli.accounts import Opener, store_of
+from gptgate.cli.store import Opener, store_of
 
 if TYPE_CHECKING:
     from gptgate.accounts.manager import AccountManager

@@ -11,13 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
-from gptgate.cli.accounts import AccountsGroup, Opener, store_of
+from gptgate.cli.store import store_group, store_of
 
 if TYPE_CHECKING:
     from gptgate.keys.model import KeyLimits, KeyRecord
@@ -66,16 +65,7 @@ def _expiry(text: str | None) -> float | None:
         raise click.UsageError(str(exc)) from exc
 
 
-@click.group(cls=AccountsGroup)
-@click.option(
-    "--config", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="TOML config file."
-)
-@click.option("--database-url", help="Store URL (sqlite:///path, postgresql://...).")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory.")
-@click.pass_context
-def keys(ctx: click.Context, config: Path | None, database_url: str | None, data_dir: Path | None) -> None:
-    """Manage client API keys (hashed in the store, each with its own limits)."""
-    ctx.obj = Opener(config, {"database_url": database_url, "data_dir": data_dir})
+keys = store_group("keys", "Manage client API keys (hashed in the store, each with its own limits).")
 
 
 @keys.command()

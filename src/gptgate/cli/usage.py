@@ -17,7 +17,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from gptgate.cli.accounts import AccountsGroup, Opener, store_of
+from gptgate.cli.store import Opener, store_group, store_of
 from gptgate.storage.usage import COLUMNS, DAY
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": DAY, "w": 7 * DAY}
@@ -46,16 +46,9 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@click.group(cls=AccountsGroup)
-@click.option(
-    "--config", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="TOML config file."
+usage = store_group(
+    "usage", "Usage accounting: one row per model call (totals, latest requests, export, prune)."
 )
-@click.option("--database-url", help="Store URL (sqlite:///path, postgresql://...).")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), help="Data directory.")
-@click.pass_context
-def usage(ctx: click.Context, config: Path | None, database_url: str | None, data_dir: Path | None) -> None:
-    """Usage accounting: one row per model call (totals, latest requests, export, prune)."""
-    ctx.obj = Opener(config, {"database_url": database_url, "data_dir": data_dir})
 
 
 @usage.command()
