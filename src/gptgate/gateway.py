@@ -148,6 +148,8 @@ class Gateway:
         )
         self._models_fetched = 0.0
         self._models_task: asyncio.Task[None] | None = None
+        #: set on SIGTERM: /readyz answers 503 so a balancer stops sending while streams finish
+        self.draining = False
 
     async def start(self) -> None:
         await self.keys.start()

@@ -16,7 +16,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gptgate.errors import NotFoundError
-from gptgate.files.links import CURRENT_REQUEST, PATH, FileLink, FileSource, LinkInvalid
+from gptgate.files.generated import GENERATED, GeneratedFiles
+from gptgate.files.links import CURRENT_REQUEST, PATH, FileLink, FileSource, LinkInvalid, signer_from_settings
 from gptgate.gateway import Gateway
 from gptgate.http import GATEWAY
 
@@ -40,6 +41,10 @@ def _source(gateway: Gateway, token: str) -> tuple[FileSource, FileLink]:
 
 async def download(request: web.Request) -> web.StreamResponse:
     gateway = request.app[GATEWAY]
+    held = request.app[GENERATED].get(request.match_info["token"]) if GENERATED in request.app else None
+    if held is not None:  # an image the gateway keeps itself (``generated.py``)
+        headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
+        return web.Response(body=held[1], content_type=held[0], headers=headers)
     source, link = _source(gateway, request.match_info["token"])
     account = gateway.pool.get(link.account_id)
     if account is None:
@@ -81,6 +86,7 @@ async def remember_request(request: web.Request, handler: Handler) -> web.Stream
 
 
 def setup_files(app: web.Application, gateway: Gateway) -> None:
+    app[GENERATED] = GeneratedFiles(signer_from_settings(gateway.settings))
     app.router.add_get(PATH + "{token}", download)
     if gateway.settings.public_base_url is None:
         app.middlewares.append(remember_request)

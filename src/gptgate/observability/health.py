@@ -3,7 +3,8 @@
 A load balancer or an orchestrator sends traffic to an instance that is ready: its account
 store answers, and at least one account is usable and not cooling down (cool-downs are read
 from the shared state, so every worker agrees). The 503 body says which check failed and how
-many accounts are in each state; it names no account and carries no token.
+many accounts are in each state; it names no account and carries no token. From SIGTERM on
+(graceful shutdown, ``server.py``) it answers 503 ``draining`` whatever the checks say.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     gateway = gateway_of(request)
+    if gateway.draining:  # shutting down: open streams finish, new work goes elsewhere
+        return json_response({"status": "draining", "checks": {"shutdown": "in progress"}}, status=503)
     checks: dict[str, str] = {}
     store = gateway.store
     if store is None:

@@ -39,6 +39,7 @@ from gptgate.simulator.faults import (
     plan_turn,
     usage_limit_in_stream,
 )
+from gptgate.simulator.hosted import choose_hosted
 from gptgate.simulator.models import catalog_body
 from gptgate.simulator.oauth import token_endpoint
 from gptgate.simulator.replies import ReplyContext, TurnIds, build_reply
@@ -127,6 +128,8 @@ def _reply_context(
         tools=_chosen_tools(turn, plan),
         fault=plan.fault,
     )
+    if plan.fault is None and (hosted := choose_hosted(turn, plan.hosted)) is not None:
+        reply.hosted, reply.tools = hosted, []  # the backend's tool, not the client's
     if plan.fault is not None and plan.fault.kind == "usage_limit_in_stream":
         reply.fault_error = usage_limit_in_stream(plan.fault, ctx)
     return reply

@@ -45,7 +45,9 @@ Kinds, and what the client sees:
     ``reason=`` (default ``max_output_tokens``); the message item has status ``incomplete``.
 
 Reply options (directives only, not faults): ``[[sim:text deltas=N]]`` sets the number of text
-deltas of this answer; ``[[sim:parallel]]`` asks for two parallel function calls.
+deltas of this answer; ``[[sim:parallel]]`` asks for two parallel function calls;
+``[[sim:image]]`` and ``[[sim:search]]`` run the backend's image generation or web search when
+the request offers that tool (``hosted.py``).
 
 When several faults meet one turn (a queued one first, then directives in text order), the
 delays add up and the first error or stream fault decides the outcome.
@@ -56,7 +58,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from gptgate.simulator.state import AccountUsage, Fault, SimulatorState
 from gptgate.simulator.usage import USAGE_LIMIT_MESSAGE, usage_limit_response_parts
@@ -64,7 +66,7 @@ from gptgate.simulator.validate import TOKEN_EXPIRED, Rejection, auth_error, det
 
 STREAM_KINDS = frozenset({"cut", "failed", "empty_output", "incomplete", "usage_limit_in_stream"})
 DELAY_KINDS = frozenset({"slow_first_byte"})
-OPTION_KINDS = frozenset({"text", "parallel"})
+OPTION_KINDS = frozenset({"text", "parallel", "image", "search"})
 DEFAULT_USAGE_RESET_S = 17400
 
 _DIRECTIVE = re.compile(r"\[\[sim:([a-z_]+)((?:\s+[A-Za-z_]+=(?:\"[^\"]*\"|[^\s\]]+))*)\s*\]\]")
@@ -86,6 +88,8 @@ class TurnPlan:
     fault: Fault | None = None
     text_deltas: int | None = None
     parallel: bool = False
+    #: ``[[sim:image]]`` / ``[[sim:search]]``: run that backend tool when offered (``hosted.py``)
+    hosted: Literal["image", "search"] | None = None
 
     @property
     def error_kind(self) -> bool:
@@ -141,6 +145,10 @@ def plan_turn(faults: list[Fault]) -> TurnPlan:
             plan.text_deltas = max(1, int_param(fault, "deltas", 8))
         elif fault.kind == "parallel":
             plan.parallel = True
+        elif fault.kind == "image":
+            plan.hosted = "image"
+        elif fault.kind == "search":
+            plan.hosted = "search"
         elif fault.kind == "slow_first_byte":
             plan.delay_ms += max(0, int_param(fault, "ms", 1000))
         elif plan.fault is None:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from gptgate.simulator.faults import int_param, str_param
+from gptgate.simulator.hosted import HostedKind, hosted_turn
 from gptgate.simulator.schema import minimal_instance
 from gptgate.simulator.state import Fault
 from gptgate.simulator.tools import ToolRef, custom_input, function_arguments
@@ -65,6 +66,8 @@ class ReplyContext:
     tools: list[ToolRef] = field(default_factory=list)
     fault: Fault | None = None
     fault_error: dict[str, Any] | None = None
+    #: a backend tool this turn runs (``hosted.py``): an image or a web search
+    hosted: HostedKind | None = None
 
 
 def split_text(text: str, count: int, pad: bool = True) -> list[str]:
@@ -167,6 +170,8 @@ class ReplyBuilder:
             return self.failed_after_partial_text()
         if self.ctx.tools:
             self.tool_calls()
+        elif self.ctx.hosted is not None:
+            hosted_turn(self, self.ctx.hosted)
         else:
             self.message_item(answer_pieces(self.ctx.turn, self.ctx.text_deltas), kind == "incomplete")
         if kind == "incomplete":
