@@ -205,7 +205,6 @@ async def drain(gateway: Gateway, runner: web.AppRunner, deadline: float) -> Non
     log.info("stopped after %.1f s", asyncio.get_running_loop().time() - started)
 
 
-
 def run_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run a coroutine factory on uvloop when it is installed."""
     try:
