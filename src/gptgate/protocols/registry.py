@@ -26,6 +26,7 @@ from gptgate.protocols.gemini import errors as gemini_errors
 from gptgate.protocols.gemini import models as gemini_models
 from gptgate.protocols.gemini.routes import model_action
 from gptgate.protocols.responses.routes import responses
+from gptgate.protocols.responses.socket import responses_socket
 from gptgate.types import ClientProtocol
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -106,11 +107,15 @@ def routes() -> list[Route]:
         table += [
             Route("POST", prefix + "/chat/completions", chat_completions, "openai", "chat"),
             Route("POST", prefix + "/responses", responses, "openai", "responses"),
+            # the WebSocket upgrade: each turn on it is a call of its own (closed by the socket)
+            Route("GET", prefix + "/responses", responses_socket, "openai"),
             Route("GET", prefix + "/models", models_list, None),
             Route("GET", prefix + "/models/{model}", models_get, None),
             Route("POST", prefix + "/messages", messages, "anthropic", "anthropic"),
             Route("POST", prefix + "/messages/count_tokens", count_tokens, "anthropic"),
         ]
+    # Codex CLI's ChatGPT-login WebSocket (its HTTP POST is the Codex-native routes')
+    table.append(Route("GET", "/backend-api/codex/responses", responses_socket, "openai"))
     for prefix in GEMINI_PREFIXES:
         # ``{target}`` is ``model:method``; ``GET /v1/models`` is shared and routed by headers.
         table.append(Route("POST", prefix + "/models/{target}", model_action, "gemini", "gemini"))

@@ -1,4 +1,5 @@
-"""Canonical events -> Responses SSE: the upstream's own bytes, renumbered only when needed."""
+"""Canonical events -> Responses SSE (or WebSocket frames): the upstream's own bytes, renumbered
+only when needed."""
 
 from __future__ import annotations
 
@@ -40,3 +41,23 @@ class ResponsesStreamEncoder:
 
     def finish(self) -> bytes:
         return b""
+
+    def frames(self, events: list[Event]) -> list[bytes]:
+        """The same payloads without SSE framing: one WebSocket text frame each."""
+        out: list[bytes] = []
+        for event in events:
+            data = event.data
+            raw = event.raw
+            if raw is None:
+                data["sequence_number"] = self._seq + 1
+                raw = orjson.dumps(data)
+            seq = data.get("sequence_number")
+            if isinstance(seq, int):
+                self._seq = seq
+            out.append(raw)
+            if event.type in ("response.completed", "response.incomplete", "response.failed", "error"):
+                self._finished = True
+        return out
+
+    def finish_frames(self) -> list[bytes]:
+        return []
