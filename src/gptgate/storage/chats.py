@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from gptgate.storage import sqlite
+from gptgate.storage import transactions
 from gptgate.storage.schema import chat_conversations as conversations
 from gptgate.storage.schema import chat_messages as messages
 
@@ -83,11 +83,8 @@ class SqlChatStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            if self._sqlite:
-                conn.execution_options(**sqlite.write_options(True))
-            with conn.begin():
-                yield conn
+        with transactions.write(self.engine, durable=True) as conn:
+            yield conn
 
     @staticmethod
     def _mine(owner: str, id_: str) -> sa.ColumnElement[bool]:

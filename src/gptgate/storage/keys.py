@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from gptgate.keys.model import KeyLimits, KeyRecord
-from gptgate.storage import changes, sqlite
+from gptgate.storage import changes, transactions
 from gptgate.storage.base import StoreError
 from gptgate.storage.schema import api_keys
 
@@ -69,11 +69,8 @@ class SqlKeyStore:
 
     @contextmanager
     def _write(self, *, durable: bool = True) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            if self._sqlite:
-                conn.execution_options(**sqlite.write_options(durable))
-            with conn.begin():
-                yield conn
+        with transactions.write(self.engine, durable=durable) as conn:
+            yield conn
 
     def _fetch(self, conn: Connection, id_: str) -> KeyRecord:
         row = conn.execute(sa.select(api_keys).where(api_keys.c.id == id_)).mappings().first()

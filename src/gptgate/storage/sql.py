@@ -17,7 +17,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from gptgate.storage import changes, postgres, sqlite
+from gptgate.storage import changes, postgres, transactions
 from gptgate.storage.base import (
     STATUSES,
     TOKEN_FIELDS,
@@ -69,11 +69,8 @@ class SqlStore:
 
     @contextmanager
     def _write(self, *, durable: bool = True) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            if self._sqlite:
-                conn.execution_options(**sqlite.write_options(durable))
-            with conn.begin():
-                yield conn
+        with transactions.write(self.engine, durable=durable) as conn:
+            yield conn
 
     # -- rows <-> records
 

@@ -21,7 +21,7 @@ from typing import Any, Literal, TypedDict
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from gptgate.storage import sqlite
+from gptgate.storage import transactions
 from gptgate.storage.schema import usage
 
 GroupBy = Literal["key", "account", "model", "day", "session"]
@@ -113,11 +113,8 @@ class SqlUsageStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            if self._sqlite:
-                conn.execution_options(**sqlite.write_options(False))
-            with conn.begin():
-                yield conn
+        with transactions.write(self.engine, durable=False) as conn:
+            yield conn
 
     def _bucket(self, seconds: int) -> sa.ColumnElement[Any]:
         """The start of ``ts``'s bucket of ``seconds`` (epoch seconds, an integer)."""
