@@ -13,7 +13,7 @@ JSONObject: TypeAlias = dict[str, Any]
 JSONArray: TypeAlias = list[Any]
 
 #: Client protocols (front doors). The value tags request extras with where they came from.
-ClientProtocol: TypeAlias = Literal["chat", "responses", "anthropic", "gemini"]
+ClientProtocol: TypeAlias = Literal["chat", "responses", "anthropic", "gemini", "images"]
 
 #: Upstream backends.
 UpstreamName: TypeAlias = Literal["codex", "chatgpt_web"]

@@ -25,6 +25,7 @@ from gptgate.protocols.chat.routes import chat_completions
 from gptgate.protocols.gemini import errors as gemini_errors
 from gptgate.protocols.gemini import models as gemini_models
 from gptgate.protocols.gemini.routes import model_action
+from gptgate.protocols.images import routes as images
 from gptgate.protocols.responses.routes import responses
 from gptgate.protocols.responses.socket import responses_socket
 from gptgate.types import ClientProtocol
@@ -113,6 +114,8 @@ def routes() -> list[Route]:
             Route("GET", prefix + "/models/{model}", models_get, None),
             Route("POST", prefix + "/messages", messages, "anthropic", "anthropic"),
             Route("POST", prefix + "/messages/count_tokens", count_tokens, "anthropic"),
+            Route("POST", prefix + "/images/generations", images.generations, "openai", "images"),
+            Route("POST", prefix + "/images/edits", images.edits, "openai", "images"),
         ]
     # Codex CLI's ChatGPT-login WebSocket (its HTTP POST is the Codex-native routes')
     table.append(Route("GET", "/backend-api/codex/responses", responses_socket, "openai"))
