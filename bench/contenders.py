@@ -14,7 +14,11 @@ sends no ``chatgpt-account-id``, is served exactly like gptgate):
 * ``gptgate-chat-bare`` / ``gptgate-chat-ops`` (burst phase, first worker count only): the
   operator's side off (one account from env, no store, ``GPTGATE_METRICS=false``) and on (one
   account in a fresh store, usage recorded, metrics on, every request made with a stored client
-  key whose every limit is set), compared with each other.
+  key whose every limit is set), compared with each other;
+* ``gptgate-chat-web`` (burst phase, first worker count only): gptgate chat for a web model
+  (``gpt-4o``) through the ChatGPT web upstream (``GPTGATE_CHATGPT_BASE_URLS`` = the simulator,
+  which answers in delta encoding v1 with as many text appends as the Codex reply has text
+  deltas), against ``gptgate-chat``.
 
 Every other gptgate server runs with ``GPTGATE_ACCOUNT_STORE=false``: with the store on, gptgate
 would open the operator's default store in ``~/.local/share/gptgate``.
@@ -85,6 +89,7 @@ class Contender:
     kind: str  # "chat" | "responses"
     path: str
     settle: float = 0.0  # seconds of quiet before and after each measured window (see SETTLE_S)
+    model: str = "gpt-5.5"  # the model its requests name (a Codex one, or a web one)
 
 
 DIRECT = Contender("direct", None, "responses", CODEX_PATH)
@@ -102,12 +107,17 @@ GW_CHAT_OPS = Contender("gptgate-chat-ops", "gw-ops", "chat", "/v1/chat/completi
 #: the operator's side on, and the same server with it off
 OPS_PAIRS = ((GW_CHAT_OPS, GW_CHAT_BARE),)
 OPS = (GW_CHAT_BARE, GW_CHAT_OPS)
+WEB_MODEL = "gpt-4o"  # a web-only model: gptgate routes it to the ChatGPT web upstream
+GW_CHAT_WEB = Contender("gptgate-chat-web", "gw-web", "chat", "/v1/chat/completions", model=WEB_MODEL)
+#: the web upstream's chat, and the Codex chat it is compared with
+WEB_PAIRS = ((GW_CHAT_WEB, GW_CHAT),)
+WEB = (GW_CHAT_WEB,)
 ALL = (DIRECT, YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # time to first token
 RELAYS = (YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # memory of idle streams
 SERVERS = ("floor", "gw", "gw-curl")
-BURST_ALL = (*ALL, *POOL, *OPS)  # burst CPU and streams/s, first worker count
+BURST_ALL = (*ALL, *POOL, *OPS, *WEB)  # burst CPU and streams/s, first worker count
 BURST_LATER = (*RELAYS, *POOL)  # the other worker counts
-BURST_RELAYS = (*RELAYS, *POOL, *OPS)  # every server contender of the burst phase
+BURST_RELAYS = (*RELAYS, *POOL, *OPS, *WEB)  # every server contender of the burst phase
 
 
 def user_text(deltas: int) -> str:
@@ -135,9 +145,9 @@ def responses_body(deltas: int) -> dict[str, Any]:
     }
 
 
-def chat_body(deltas: int) -> dict[str, Any]:
+def chat_body(deltas: int, model: str = "gpt-5.5") -> dict[str, Any]:
     return {
-        "model": "gpt-5.5",
+        "model": model,
         "messages": [{"role": "user", "content": user_text(deltas)}],
         "stream": True,
         "stream_options": {"include_usage": True},
@@ -243,12 +253,14 @@ def start_server(
     wait: bool = True,
     store: BenchStore | None = None,
 ) -> tuple[Proc, str]:
-    """Start server ``key`` (floor / gw / gw-curl / gw-pool / gw-bare / gw-ops) against ``sim``;
-    wait until it answers.
+    """Start server ``key`` (floor / gw / gw-curl / gw-pool / gw-bare / gw-ops / gw-web) against
+    ``sim``; wait until it answers.
 
     ``gw-pool`` and ``gw-ops`` need ``store``: they serve its accounts (and keys) and have no
     ``GPTGATE_ACCESS_TOKEN``. ``gw-ops`` records usage in it and counts metrics; ``gw-bare`` has
-    neither (no store, ``GPTGATE_METRICS=false``). The others run with gptgate's defaults.
+    neither (no store, ``GPTGATE_METRICS=false``). ``gw-web`` also has the web upstream on
+    (``GPTGATE_CHATGPT_BASE_URLS``: the simulator's site root, which serves the web backend's
+    routes). The others run with gptgate's defaults.
     """
     port = free_port()
     if key == "floor":
@@ -277,6 +289,9 @@ def start_server(
             env.update(GPTGATE_ACCOUNT_STORE="false", GPTGATE_ACCESS_TOKEN=sim.token)
         if key == "gw-curl":
             env["GPTGATE_CODEX_TRANSPORT"] = "curl_cffi"
+        if key == "gw-web":
+            env["GPTGATE_CHATGPT_BASE_URLS"] = f'["{sim.url}"]'
+
         if key in ("gw-bare", "gw-ops"):
             env["GPTGATE_METRICS"] = "false" if key == "gw-bare" else "true"
     proc = procs.start(f"{key}-w{workers}-{tag}", argv, env)
@@ -299,7 +314,7 @@ def request_of(
             "accept": "text/event-stream",
         }
         return {"url": sim.url + contender.path, "headers": headers, "body": responses_body(deltas)}
-    body = chat_body(deltas) if contender.kind == "chat" else responses_body(deltas)
+    body = chat_body(deltas, contender.model) if contender.kind == "chat" else responses_body(deltas)
     headers = {"content-type": "application/json", "accept": "text/event-stream"}
     if client_key is not None:
         headers["authorization"] = f"Bearer {client_key}"

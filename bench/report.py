@@ -17,17 +17,20 @@ from contenders import (
     POOL,
     POOL_PAIRS,
     RELAYS,
+    WEB,
+    WEB_PAIRS,
     YARDSTICK,
 )
 
 GPTGATE = (GW_CHAT.name, GW_RESP.name)  # the default (aiohttp) transport: the targets apply
-VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in (*POOL, *OPS)))
+VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in (*POOL, *OPS, *WEB)))
 TTFT_LIMITS = {1: 1.0, 32: 3.0}  # ms of added time to first token (c=256: reported only)
 CPU_LIMIT, EVENT_LIMIT, IDLE_LIMIT = 1.5, 1.5, 1.3
 POOL_LIMIT = 1.10  # 50-account pool ÷ one account, CPU per request and per event
 #: the operator's side on ÷ off: fixed CPU per request (≤ 5 %) and CPU per event ("nothing")
 OPS_FIXED_LIMIT, OPS_EVENT_LIMIT = 1.05, 1.02
 ENCODER_LIMIT = 1.5  # Anthropic / Gemini encoder ÷ chat encoder, CPU per event
+WEB_LIMIT = 1.5  # gptgate chat on the web upstream ÷ on Codex, CPU per event
 Record = dict[str, Any]
 
 
@@ -151,6 +154,7 @@ def summarize(
     pool_check: Record | None = None,
     encoders: Record | None = None,
     ops_check: Record | None = None,
+    decoders: Record | None = None,
 ) -> Record:
     burst = aggregate(raw_burst)
     w = plan.cpu_workers
@@ -195,6 +199,8 @@ def summarize(
         "metrics_alone": ops_ratios(raw_burst, w, ((GW_CHAT, GW_CHAT_BARE),)),
         "check": ops_check or {},
     }
+    # the web upstream's chat ÷ the Codex chat, same figures and spread as the operator's side
+    web = {"workers": w, "ratios": ops_ratios(raw_burst, w, WEB_PAIRS), "decoders": decoders or {}}
     return {
         "burst": burst,
         "cpu": cpu,
@@ -207,8 +213,9 @@ def summarize(
         "curl_vs_aiohttp": curl,
         "pool": pool,
         "ops": ops,
+        "web": web,
         "encoders": (encoders or {}).get("summary", {}),
-        "targets": targets(ratios, lat, pool, (encoders or {}).get("summary", {}), ops),
+        "targets": targets(ratios, lat, pool, (encoders or {}).get("summary", {}), ops, web),
         "errors": sum(sum(r["errors"].values()) for r in (*raw_burst, *ttft)),
         "idle_not_open": sum(r["streams"] - r["open"] for r in idle),
         "extra_chunks": sum(r["extra_chunks"] for r in raw_burst),
@@ -256,6 +263,7 @@ def targets(
     pool: Record | None = None,
     encoders: Record | None = None,
     ops: Record | None = None,
+    web: Record | None = None,
 ) -> list[Record]:
     out: list[Record] = []
 
@@ -283,6 +291,8 @@ def targets(
     for name, r in (ops or {}).get("ratios", {}).items():
         add("operator side fixed CPU per request", name, r["fixed_cpu"], OPS_FIXED_LIMIT, f"× {r['vs']}")
         add("operator side CPU per event", name, r["per_event"], OPS_EVENT_LIMIT, f"× {r['vs']}")
+    for name, r in (web or {}).get("ratios", {}).items():
+        add("web upstream CPU per event", name, r["per_event"], WEB_LIMIT, f"× {r['vs']}")
     for variant, row in (encoders or {}).items():
         for name, v in row.items():
             if name != "chat":
@@ -316,7 +326,7 @@ def markdown(results: Record) -> str:
     out = [f"# gptgate benchmark, {meta['date']} ({meta['mode']})", "", meta["machine"], ""]
     out += [*cpu_table(s), "", *throughput_table(s["burst"]), ""]
     out += [*ttft_table(s["ttft"], meta), "", *idle_table(results["idle"], s), ""]
-    out += [*pool_table(s), "", *ops_table(s), ""]
+    out += [*pool_table(s), "", *ops_table(s), "", *web_table(s), ""]
     out += [*encoder_table(results.get("encoders") or {}), ""]
     out += ["## Targets", ""]
     rows = [
@@ -533,4 +543,40 @@ def encoder_table(res: Record) -> list[str]:
         out += ["", f"Absent: {name} ({why})."]
     for key, problem in res.get("problems", {}).items():
         out += ["", f"Check failed: {key}: {problem}."]
+    return out
+
+
+def web_table(s: Record) -> list[str]:
+    """gptgate chat on the ChatGPT web upstream (delta-v1 stream) against chat on Codex, and the
+    two upstream decoders in-process."""
+    web, cpu = s.get("web") or {}, s["cpu"]
+    if not web.get("ratios"):
+        return []
+    rows = []
+    for name, r in web["ratios"].items():
+        mine, theirs = cpu.get(name, {}), cpu.get(r["vs"], {})
+        row = [name, r["vs"]]
+        for figure, key in OPS_FIGURES:
+            spread = r[f"{figure}_spread"]
+            row += [f"{fmt(mine.get(key))} / {fmt(theirs.get(key))}",
+                    fmt(r[figure], "×") + ("" if spread is None else f" (±{fmt(spread / 2)})")]  # fmt: skip
+        rows.append(row)
+    head = ["contender", "vs", "fixed ms/request", "ratio", "µs/event", "ratio", "ms/stream @50", "ratio"]
+    title = (
+        f"## Web upstream: chat on the ChatGPT web backend (delta-v1) vs chat on Codex (burst, "
+        f"{web['workers']} workers; web / Codex; limit {WEB_LIMIT}× per event)"
+    )
+    out = [title, "", *table(head, rows)]
+    dec = web.get("decoders") or {}
+    if dec.get("us_per_event"):
+        lengths = dec["lengths"]
+        rows = [[name, *(fmt(row[str(n)]) for n in lengths)] for name, row in dec["us_per_event"].items()]
+        rows.append(["web ÷ codex", *(fmt(dec["web_over_codex"][str(n)], "×") for n in lengths)])
+        out += [
+            "",
+            f"Upstream decoders in-process (`bench/decoders.py`; {dec['read_bytes']}-byte reads, whole "
+            "stream's CPU ÷ its deltas):",
+            "",
+            *table(["decoder", *(f"µs/event @{n}" for n in lengths)], rows),
+        ]
     return out

@@ -4,8 +4,9 @@ Side by side in one run, against one simulator per phase: a direct read of the s
 ceiling), the yardstick ``shared/bench/floor_relay.py``, gptgate chat completions, gptgate
 Responses pass-through, gptgate chat over the curl_cffi transport and (burst phase) gptgate chat
 and Responses serving a 50-account pool from its account store, and gptgate chat with the
-operator's side (client key limits, usage accounting, metrics) off and on. Then, in this process, the
-stream encoders' CPU per event (chat, Anthropic Messages, Gemini). Prints the tables and writes
+operator's side (client key limits, usage accounting, metrics) off and on, and gptgate chat for a web
+model on the ChatGPT web upstream (delta-v1). Then, in this process, the stream encoders' CPU per
+event (chat, Anthropic Messages, Gemini) and the two upstream decoders' (Codex, web). Prints the tables and writes
 ``bench/results/<timestamp>.{json,md}``. See ``bench/README.md``.
 """
 
@@ -38,6 +39,8 @@ from contenders import (
     make_pool_store,
     make_token,
 )
+from decoders import LENGTHS
+from decoders import measure as measure_decoders
 from encoders import EncoderPlan, encoder_phase
 from phases import LoadClient, Plan, burst_phase, idle_phase, ttft_phase
 from procs import Procs
@@ -105,6 +108,13 @@ ENCODER_PLANS = {
     "quick": EncoderPlan(short=8, long=400, short_streams=400, long_streams=40, reps=5),
     "smoke": EncoderPlan(short=8, long=400, short_streams=20, long_streams=2, reps=1),
 }
+#: The in-process decoder phase (``decoders.py``), per mode: (lengths, repetitions, CPU seconds
+#: per timed sample).
+DECODER_PLANS: dict[str, tuple[tuple[int, ...], int, float]] = {
+    "full": (LENGTHS, 5, 0.3),
+    "quick": (LENGTHS, 3, 0.2),
+    "smoke": ((50, 400), 1, 0.02),
+}
 
 
 def versions() -> dict[str, str]:
@@ -152,6 +162,7 @@ def meta(plan: Plan, started: float) -> dict[str, Any]:
             "ops_scale": plan.ops_scale,
             "ops_key_limits": OPS_LIMITS,
             "encoders": dataclasses.asdict(ENCODER_PLANS[plan.name]),
+            "decoders": DECODER_PLANS[plan.name],
         },
         "pinning": "none: servers, simulator and load client share both cores (see bench/README.md)",
     }
@@ -186,11 +197,14 @@ def run(plan: Plan, results_dir: Path) -> dict[str, Any]:
             procs.stop_all()
         log("stream encoders, CPU per event (in-process)")
         encoders = encoder_phase(ENCODER_PLANS[plan.name], log)
+        log("upstream decoders, CPU per event (in-process)")
+        decoders = measure_decoders(*DECODER_PLANS[plan.name])
     results: dict[str, Any] = {"meta": meta(plan, started), "burst": burst, "ttft": ttft, "idle": idle}
     results["pool_check"] = pool_spread
     results["ops_check"] = ops_check
     results["encoders"] = encoders
-    results["summary"] = summarize(plan, burst, ttft, idle, pool_spread, encoders, ops_check)
+    results["decoders"] = decoders
+    results["summary"] = summarize(plan, burst, ttft, idle, pool_spread, encoders, ops_check, decoders)
     return results
 
 

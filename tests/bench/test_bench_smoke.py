@@ -24,13 +24,14 @@ RELAYS = ("yardstick", "gptgate-chat", "gptgate-responses", "gptgate-chat-curl")
 CONTENDERS = ("direct", *RELAYS)
 POOL = ("gptgate-chat-pool50", "gptgate-responses-pool50")  # burst phase only
 OPS = ("gptgate-chat-bare", "gptgate-chat-ops")  # burst phase, first worker count only
-BURST_CONTENDERS = (*CONTENDERS, *POOL, *OPS)
-GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl", *POOL, *OPS)
-TOP = {"meta", "burst", "ttft", "idle", "pool_check", "ops_check", "encoders", "summary"}
+WEB = ("gptgate-chat-web",)  # burst phase, first worker count only
+BURST_CONTENDERS = (*CONTENDERS, *POOL, *OPS, *WEB)
+GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl", *POOL, *OPS, *WEB)
+TOP = {"meta", "burst", "ttft", "idle", "pool_check", "ops_check", "encoders", "decoders", "summary"}
 META = {"date", "mode", "machine", "versions", "duration_s", "yardstick", "ttft_upstream", "plan", "pinning"}
 SUMMARY = {
     "burst", "cpu", "cpu_by_workers", "cpu_yardstick", "throughput", "ttft", "idle", "ratios", "curl_vs_aiohttp",
-    "pool", "ops", "encoders", "targets", "errors", "idle_not_open", "extra_chunks",
+    "pool", "ops", "web", "encoders", "targets", "errors", "idle_not_open", "extra_chunks",
 }  # fmt: skip
 CPU = {"workers", "fixed_ms", "per_event_us", "per_stream_50_ms"}
 TTFT = {"p50_ms", "p95_ms", "added_p50_ms", "added_p95_ms", "ok", "errors"}
@@ -52,6 +53,7 @@ OPS_CHECK = {
     "metrics_requests", "bare_metrics_requests",
 }  # fmt: skip
 ENCODERS = {"plan", "events", "encoders", "absent", "problems", "runs", "summary"}
+DECODERS = {"read_bytes", "lengths", "us_per_event", "web_over_codex"}
 ENCODER = {"per_event_us", "fixed_us", "per_event_ratio", "fixed_ratio", "per_event_us_reps", "valid"}
 
 pytestmark = [
@@ -112,7 +114,7 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
         has(s["cpu"][name], CPU, f"cpu {name}")
         has(s["cpu_by_workers"]["w1"][name], CPU, f"cpu w1 {name}")
         assert set(s["throughput"]["relays"][name]) == {"w1", "w2"}
-    for name in OPS:  # the first worker count only
+    for name in (*OPS, *WEB):  # the first worker count only
         has(s["cpu"][name], CPU, f"cpu {name}")
         has(s["cpu_by_workers"]["w2"][name], CPU, f"cpu w2 {name}")
         assert name not in s["cpu_by_workers"]["w1"]
@@ -141,8 +143,16 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
         assert "chat" in row
         for name, figures in row.items():
             has(figures, ENCODER, f"encoder {name}")
+    assert set(s["web"]["ratios"]) == set(WEB)
+    has(s["web"]["ratios"]["gptgate-chat-web"], OPS_RATIO, "web ratios")
+    assert s["web"]["ratios"]["gptgate-chat-web"]["vs"] == "gptgate-chat"
+    has(s["web"]["decoders"], DECODERS, "web decoders")
     kinds = [t["target"] for t in s["targets"]]
-    assert len(kinds) == 10 + 2 * len(POOL) + 2 + sum(len(row) - 1 for row in encoders.values())
+    assert len(kinds) == 10 + 2 * len(POOL) + 2 + 1 + sum(len(row) - 1 for row in encoders.values())
+    web = [t for t in s["targets"] if t["target"].startswith("web")]
+    assert [(t["target"], t["contender"], t["limit"], t["unit"]) for t in web] == [
+        ("web upstream CPU per event", "gptgate-chat-web", 1.5, "× gptgate-chat"),
+    ]
     assert kinds.count("pool50 CPU per event") == len(POOL)
     ops = [t for t in s["targets"] if t["target"].startswith("operator side")]
     assert [(t["target"], t["contender"], t["limit"], t["unit"]) for t in ops] == [
@@ -192,3 +202,16 @@ def test_every_stream_validated(report: tuple[dict[str, Any], Path]) -> None:
     assert s["errors"] == 0
     assert s["idle_not_open"] == 0
     assert s["extra_chunks"] == 0
+
+
+def test_web_contender_streams_through_the_web_upstream(report: tuple[dict[str, Any], Path]) -> None:
+    """The web contender's streams all validated (every delta, finish, [DONE]) and the in-process
+    decoders decoded the same text (``decoders.measure`` checks it) with figures for both."""
+    data = report[0]
+    runs = [r for r in data["burst"] if r["contender"] == "gptgate-chat-web"]
+    assert runs and all(r["ok"] == r["requests"] and not r["errors"] for r in runs), runs
+    assert {r["workers"] for r in runs} == {2}
+    has(data["decoders"], DECODERS, "decoders")
+    for name in ("codex", "web"):
+        assert all(v > 0 for v in data["decoders"]["us_per_event"][name].values())
+    assert "## Web upstream" in (report[1] / next(report[1].glob("*.md")).name).read_text()
