@@ -107,8 +107,9 @@ async def test_exclude_moves_a_retry_to_another_account() -> None:
     a = await pool.acquire()
     b = await pool.acquire(None, {a.id})
     assert b is not a
-    with pytest.raises(errors.PoolExhausted):
+    with pytest.raises(errors.NoUsableAccount) as info:  # they failed: no limit to blame
         await pool.acquire(None, {a.id, b.id})
+    assert info.value.status == 503 and info.value.code == "accounts_unavailable"
 
 
 async def test_put_and_drop_keep_the_pool_current() -> None:

@@ -74,7 +74,7 @@ async def test_a_token_endpoint_outage_is_not_a_dead_grant(
     try:
         async with aiohttp.ClientSession() as http:
             status, body = await chat(http, served.base_url, "hi")
-            assert status == 429 and body["error"]["code"] == "pool_exhausted"
+            assert status == 503 and body["error"]["code"] == "accounts_unavailable"
             assert "usable" not in body["error"]["message"]
             stored = store.get(record.id)
             assert stored is not None and stored.status == "active"

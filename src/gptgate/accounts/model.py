@@ -56,6 +56,8 @@ class Account:
     session_token: str | None = None
     #: the upstreams this login may serve (``codex``, ``chatgpt_web``); None: every one
     upstreams: frozenset[str] | None = None
+    #: consecutive refused tokens (probation, see ``pool.py``); reset by a success
+    strikes: int = 0
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -13,11 +13,27 @@ Message caps (the web upstream's per-model limits, ``UsageLimitReached`` with a 
 one (account, model) pair, not the account: the shared cooldowns hold them under the key
 ``"<account id>/<model>"`` (``pair_key``), and ``acquire`` for a model skips the accounts whose
 pair for it is cooling. When every account is capped for the model, the 429 names it.
+
+Failures and what they do to an account (each one is scoped: one error never parks what is
+healthy, and only a limit the upstream reported is answered as a limit):
+
+- a usage limit: cooled until its ``resets_at``; a rate limit: its ``retry-after`` (else 30 s);
+- a refused token (401 after one refresh and retry) or a 403 with no lasting code: *probation*,
+  a short cool-down that doubles with each consecutive strike (2 s, 4 s, ... at most 60 s) and
+  ends at the next success, so the account is probed again within seconds, never parked;
+- a 403 that lasts (``usage_not_included``: the plan lacks the service): 5 minutes;
+- anything else credential-scoped (the egress proxy failed, the token endpoint was down): its
+  ``retry_after`` (else 30 s).
+
+When no account can serve, the answer says why: a 429 ``pool_exhausted`` only when every
+blocking cool-down is a usage or rate limit (or a message cap); otherwise a 503
+``accounts_unavailable`` with ``Retry-After`` (an outage is not the client's rate limit).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -36,8 +52,16 @@ STRATEGIES: tuple[Strategy, ...] = ("round_robin", "random", "least_busy", "quot
 
 #: Cool-down for failures that carry no reset time (5xx, network, rate limit).
 SHORT_COOLDOWN = 30.0
-AUTH_COOLDOWN = 300.0
+#: Probation after a refused token: the first strike's cool-down, doubling up to the cap.
+PROBATION_FIRST = 2.0
+PROBATION_MAX = 60.0
+PROBATION_REASON = "probation"
 MODEL_CAP_REASON = "model_cap_exceeded"
+#: Cool-down reasons that are limits: only these make "no account can serve" a 429.
+LIMIT_REASONS = frozenset({"usage_limit_reached", "rate_limit_exceeded", MODEL_CAP_REASON})
+#: 403 codes that last (the plan does not include the service): not probation, a long cool-down.
+LASTING_FORBIDDEN = frozenset({"usage_not_included"})
+LASTING_COOLDOWN = 300.0
 
 
 def pair_key(account_id: str, model: str) -> str:
@@ -184,17 +208,26 @@ class AccountPool:
             await self._cap(account, model or error.model, error)
             return
         if isinstance(error, errors.UsageLimitReached) and error.resets_at:
-            until = error.resets_at
-        elif isinstance(error, errors.AccountUnauthorized | errors.AccountForbidden):
-            until = time.time() + (error.retry_after or AUTH_COOLDOWN)
+            until, reason = error.resets_at, error.code or error.type
+        elif _probation(error) and error.retry_after is None:
+            account.strikes += 1
+            until = time.time() + probation_for(account.strikes)
+            reason = PROBATION_REASON
         else:
-            until = time.time() + (error.retry_after or SHORT_COOLDOWN)
-        reason = error.code or error.type
+            lasting = isinstance(error, errors.AccountForbidden) and error.code in LASTING_FORBIDDEN
+            until = time.time() + (error.retry_after or (LASTING_COOLDOWN if lasting else SHORT_COOLDOWN))
+            reason = error.code or error.type
         account.cooldown_until = max(account.cooldown_until, until)
         account.cooldown_reason = reason
         await self.state.set_cooldown(account.id, until, reason)
         metrics.cooldown_started(reason)
         log.warning("account %s cooling down for %d s: %s", account.label(), until - time.time(), reason)
+
+    def succeeded(self, account: Account) -> None:
+        """The account served: its probation strikes are forgiven."""
+        if account.strikes:
+            account.strikes = 0
+            log.info("account %s is off probation", account.label())
 
     async def _cap(self, account: Account, model: str, error: errors.UsageLimitReached) -> None:
         until = error.resets_at or time.time() + (error.retry_after or SHORT_COOLDOWN)
@@ -226,16 +259,36 @@ class AccountPool:
             return _all_capped(capped, now, str(model))
         ends = [cooling[a.id] for a in usable if a.id in cooling] + capped
         if not ends:  # every usable account was tried by this request already
-            return errors.PoolExhausted(
-                f"all {len(usable)} usable account(s) failed this request", retry_after=SHORT_COOLDOWN
+            return errors.NoUsableAccount(
+                f"all {len(usable)} usable account(s) failed this request",
+                code="accounts_unavailable",
+                retry_after=PROBATION_FIRST,
             )
-        earliest = min(c.until for c in ends)
+        earliest = float(math.ceil(max(1.0, min(c.until for c in ends) - now)))
         reasons = sorted({c.reason for c in ends})
+        if not LIMIT_REASONS.issuperset(reasons):
+            return errors.NoUsableAccount(
+                f"no account can serve right now: all {len(usable)} account(s) are cooling down "
+                f"({', '.join(reasons)}); the earliest is available again in {int(earliest)} s",
+                code="accounts_unavailable",
+                retry_after=earliest,
+            )
         return errors.PoolExhausted(
             f"the account pool is exhausted: all {len(usable)} account(s) are cooling down "
-            f"({', '.join(reasons)}); the earliest is available again in {int(max(1.0, earliest - now))} s",
-            retry_after=max(1.0, earliest - now),
+            f"({', '.join(reasons)}); the earliest is available again in {int(earliest)} s",
+            retry_after=earliest,
         )
+
+
+def probation_for(strikes: int) -> float:
+    """The cool-down of the ``strikes``-th consecutive refused token (1, 2, ...)."""
+    return min(PROBATION_MAX, PROBATION_FIRST * 2.0 ** max(0, strikes - 1))
+
+
+def _probation(error: errors.AccountError | errors.UpstreamError) -> bool:
+    if isinstance(error, errors.AccountUnauthorized):
+        return True
+    return isinstance(error, errors.AccountForbidden) and error.code not in LASTING_FORBIDDEN
 
 
 def _all_capped(caps: list[Cooldown], now: float, model: str) -> errors.PoolExhausted:

@@ -171,7 +171,7 @@ class Dispatcher:
             account = await self.pool.acquire(key, tried, serves, model)
             tried.add(account.id)
             try:
-                return await self._on_account(upstream, request, call, account, self.credentials, self.pool)
+                opened = await self._on_account(upstream, request, call, account, self.credentials, self.pool)
             except errors.AccountError as exc:
                 await self.pool.release(account)
                 await self.pool.penalize(account, exc, model)
@@ -189,9 +189,12 @@ class Dispatcher:
             except BaseException:
                 await self.pool.release(account)
                 raise
+            else:
+                self.pool.succeeded(account)
+                return opened
         await self.pool.release(
             await self.pool.acquire(None, tried, serves, model)
-        )  # PoolExhausted if none left
+        )  # PoolExhausted (limits) or NoUsableAccount (503) if none left
         raise errors.UpstreamUnavailable(
             f"{self._retries + 1} attempt(s) failed on different accounts; last: {last.message}",
             code="retries_exhausted",
