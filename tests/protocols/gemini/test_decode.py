@@ -497,7 +497,7 @@ def test_count_tokens_accepts_both_shapes() -> None:
             "generationConfig.candidateCount",
         ),
         (
-            {"contents": [user({"text": "x"})], "generationConfig": {"responseModalities": ["IMAGE"]}},
+            {"contents": [user({"text": "x"})], "generationConfig": {"responseModalities": ["AUDIO"]}},
             UnsupportedFeature,
             "generationConfig.responseModalities",
         ),

@@ -14,6 +14,7 @@ import orjson
 
 from gptgate.canonical import items
 from gptgate.canonical.effort import effort_for_budget, effort_for_level
+from gptgate.canonical.hosted import IMAGE_TOOL
 from gptgate.canonical.names import NameMap
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError, UnsupportedFeature
@@ -162,6 +163,8 @@ def _tools(body: JSONObject, names: NameMap, ignored: list[str]) -> tuple[list[J
         kind = f.opt_str(tool, "type", path + ".") or "custom"
         if kind == "custom":
             out.append(_function_tool(tool, path + ".", names))
+        elif kind == IMAGE_TOOL:  # the upstream's image tool, Responses-shaped (an extension)
+            out.append({k: v for k, v in tool.items() if k != "name"})
         elif kind.startswith(WEB_SEARCH):
             web_names.add(f.opt_str(tool, "name", path + ".") or "web_search")
             out.append(_web_search(tool, path + ".", ignored))

@@ -7,6 +7,7 @@ from typing import Any, Final
 import orjson
 
 from gptgate.canonical import items
+from gptgate.canonical.hosted import IMAGE_TOOL, SEARCH_TOOL
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError, UnsupportedFeature
 from gptgate.protocols import checks as c
@@ -30,7 +31,6 @@ IGNORED: Final = (
     "store",
     "safety_identifier",
     "prediction",
-    "web_search_options",
 )
 KNOWN: Final = frozenset(
     {
@@ -56,8 +56,12 @@ KNOWN: Final = frozenset(
         "top_logprobs",
         "modalities",
         "audio",
+        "web_search_options",
     }
 )
+HOSTED_TOOLS: Final = frozenset({IMAGE_TOOL, SEARCH_TOOL})
+#: OpenAI's search models: the name without the suffix, with the web_search tool
+SEARCH_SUFFIXES: Final = ("-search-preview", "-search-api")
 
 
 def decode(body: JSONObject) -> CanonicalRequest:
@@ -71,6 +75,10 @@ def decode(body: JSONObject) -> CanonicalRequest:
     req = CanonicalRequest(model=model, requested_model=model, input=_messages(raw_messages), origin="chat")
     req.stream = stream
     req.tools = _tools(body)
+    search = _web_search(body, model)
+    if search is not None:
+        req.model = model.removesuffix(SEARCH_SUFFIXES[0]).removesuffix(SEARCH_SUFFIXES[1])
+        req.tools.append(search)
     req.tool_choice = _tool_choice(body)
     req.parallel_tool_calls = f.opt_bool(body, "parallel_tool_calls")
     req.reasoning = _reasoning(body)
@@ -233,10 +241,14 @@ def _tools(body: JSONObject) -> list[JSONObject]:
         elif kind == "custom":
             custom = f.as_obj(tool.get("custom"), f"tools[{i}].custom")
             out.append({"type": "custom", **custom})
+        elif kind in HOSTED_TOOLS:  # the upstream's own tools, Responses-shaped (an extension)
+            out.append(dict(tool))
         else:
             raise RequestError(f"Invalid value for 'tools[{i}].type': '{kind}'.", param=f"tools[{i}].type")
     for i, value in enumerate(f.opt_list(body, "functions") or []):
         out.append(_function_tool(f.as_obj(value, f"functions[{i}]"), f"functions[{i}]."))
+    if "image" in (f.opt_list(body, "modalities") or ()) and not any(t["type"] == IMAGE_TOOL for t in out):
+        out.append({"type": IMAGE_TOOL})  # OpenRouter's way to ask a chat model for images
     return out
 
 
@@ -247,6 +259,25 @@ def _function_tool(fn: JSONObject, path: str) -> JSONObject:
         f.opt_obj(fn, "parameters", path),
         f.opt_bool(fn, "strict", path),
     )
+
+
+def _web_search(body: JSONObject, model: str) -> JSONObject | None:
+    """``web_search_options`` (or a search model's name) -> the canonical ``web_search`` tool:
+    ``search_context_size`` as is, ``user_location.approximate`` flattened as Responses has it."""
+    options = f.opt_obj(body, "web_search_options")
+    if options is None and not model.endswith(SEARCH_SUFFIXES):
+        return None
+    options = options or {}
+    tool: JSONObject = {"type": "web_search"}
+    size = f.opt_str(options, "search_context_size", "web_search_options.")
+    if size is not None:
+        c.check(options, {"search_context_size": c.enum("low", "medium", "high")}, "web_search_options.")
+        tool["search_context_size"] = size
+    location = f.opt_obj(options, "user_location", "web_search_options.")
+    if location is not None:
+        approximate = f.opt_obj(location, "approximate", "web_search_options.user_location.") or {}
+        tool["user_location"] = {"type": "approximate", **approximate}
+    return tool
 
 
 def _tool_choice(body: JSONObject) -> str | JSONObject | None:

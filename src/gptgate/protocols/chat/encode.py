@@ -12,6 +12,7 @@ import orjson
 
 from gptgate.canonical import events as ev
 from gptgate.canonical.failures import error_of_failed
+from gptgate.canonical.hosted import ImageLink, citations, data_url_link, generated_image
 from gptgate.canonical.response import stop_reason as canonical_stop
 from gptgate.canonical.response import usage_of
 from gptgate.protocols.openai_errors import error_body
@@ -22,6 +23,17 @@ dumps = orjson.dumps
 DONE: Final = b"data: [DONE]\n\n"
 KEEPALIVE: Final = b": keep-alive\n\n"
 ReasoningMode = Literal["reasoning_content", "reasoning", "think", "none"]
+
+
+def image_markdown(url: str, after_text: bool) -> str:
+    """A generated image in the answer's text: a markdown image, set apart from the words."""
+    return ("\n\n" if after_text else "") + f"![image]({url})\n\n"
+
+
+def chat_annotation(citation: JSONObject) -> JSONObject:
+    """A canonical ``url_citation`` in the Chat form (``message.annotations[]``)."""
+    inner = {k: citation[k] for k in ("end_index", "start_index", "title", "url")}
+    return {"type": "url_citation", "url_citation": inner}
 
 
 def chat_usage(response: JSONObject | None) -> JSONObject:
@@ -44,7 +56,14 @@ class ChatStreamEncoder(TableEncoder):
     keepalive = KEEPALIVE
 
     def __init__(
-        self, *, chunk_id: str, created: int, model: str, include_usage: bool, reasoning: ReasoningMode
+        self,
+        *,
+        chunk_id: str,
+        created: int,
+        model: str,
+        include_usage: bool,
+        reasoning: ReasoningMode,
+        link: ImageLink = data_url_link,
     ) -> None:
         head = dumps({"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model})
         self._head = b"data: " + head[:-1] + b',"choices":['
@@ -57,6 +76,8 @@ class ChatStreamEncoder(TableEncoder):
         self._args_sent: set[str] = set()
         self._text_sent: set[str] = set()
         self._finished = False
+        self._link = link
+        self._chars = 0  # characters of ``content`` sent (where a citation's offsets start)
 
     # -- chunk builders
     def _chunk(self, delta: JSONObject, finish: str | None = None) -> bytes:
@@ -85,6 +106,7 @@ class ChatStreamEncoder(TableEncoder):
         if self._think_open:
             self._think_open = False
             delta = "</think>\n\n" + delta
+        self._chars += len(delta)
         self._delta({"content": delta}, out)
 
     def _on_reasoning(self, data: JSONObject, out: list[bytes]) -> None:
@@ -160,12 +182,27 @@ class ChatStreamEncoder(TableEncoder):
                 self._tool_delta(item_id, "function", "arguments", item.get("arguments"), out)
             elif kind == "custom_tool_call":
                 self._tool_delta(item_id, "custom", "input", item.get("input"), out)
-        elif kind == "message" and item_id not in self._text_sent:
+        elif kind == "message":
             text = "".join(
                 p.get("text") or "" for p in item.get("content") or () if p.get("type") == "output_text"
             )
-            if text:
+            if text and item_id not in self._text_sent:
                 self._on_text({"item_id": item_id, "delta": text}, out)
+            self._annotations(item, self._chars - len(text), out)
+        elif (image := generated_image(item)) is not None:
+            self._close_think(out)
+            markdown = image_markdown(self._link(image), self._chars > 0)
+            self._chars += len(markdown)
+            self._delta({"content": markdown}, out)
+
+    def _annotations(self, item: JSONObject, offset: int, out: list[bytes]) -> None:
+        """A message's citations, once it is whole, as a delta of ``annotations``."""
+        found = citations(item)
+        if found:
+            for citation in found:
+                citation["start_index"] += offset
+                citation["end_index"] += offset
+            self._delta({"annotations": [chat_annotation(c) for c in found]}, out)
 
     def _close_think(self, out: list[bytes]) -> None:
         if self._think_open:

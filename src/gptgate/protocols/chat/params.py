@@ -35,7 +35,7 @@ SPEC: Final[c.Spec] = {
     "verbosity": c.enum("low", "medium", "high"),
     "service_tier": c.enum(*SERVICE_TIERS),
     "stop": c.either(c.STR, c.list_of(c.STR, max_items=4), expected="a string or an array of strings"),
-    "modalities": c.list_of(c.enum("text", "audio")),
+    "modalities": c.list_of(c.enum("text", "audio", "image")),
     "prediction": c.OBJ,
     "web_search_options": c.OBJ,
     "audio": c.OBJ,

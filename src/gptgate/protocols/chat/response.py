@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from gptgate.canonical.hosted import ImageLink, citations, data_url_link, generated_image
 from gptgate.canonical.response import message_text, reasoning_summary, refusal_text, response_stop_reason
-from gptgate.protocols.chat.encode import ReasoningMode, chat_usage
+from gptgate.protocols.chat.encode import ReasoningMode, chat_annotation, chat_usage, image_markdown
 from gptgate.types import JSONObject
 
 
 def completion(
-    response: JSONObject, *, completion_id: str, created: int, model: str, reasoning: ReasoningMode
+    response: JSONObject,
+    *,
+    completion_id: str,
+    created: int,
+    model: str,
+    reasoning: ReasoningMode,
+    link: ImageLink = data_url_link,
 ) -> JSONObject:
     text: list[str] = []
+    annotations: list[JSONObject] = []
+    chars = 0
     thoughts: list[str] = []
     refusal: list[str] = []
     calls: list[JSONObject] = []
@@ -19,6 +28,14 @@ def completion(
         if kind == "message":
             text.append(message_text(item))
             refusal.append(refusal_text(item))
+            for citation in citations(item):
+                citation["start_index"] += chars
+                citation["end_index"] += chars
+                annotations.append(chat_annotation(citation))
+            chars += len(text[-1])
+        elif (image := generated_image(item)) is not None:
+            text.append(image_markdown(link(image), chars > 0))
+            chars += len(text[-1])
         elif kind == "reasoning":
             if summary := reasoning_summary(item):
                 thoughts.append(summary)
@@ -29,6 +46,7 @@ def completion(
             custom = {"name": item.get("name"), "input": item.get("input") or ""}
             calls.append({"id": item.get("call_id"), "type": "custom", "custom": custom})
     message = _message("".join(text), "\n\n".join(thoughts), "".join(refusal), reasoning)
+    message["annotations"] = annotations
     if calls:
         message["tool_calls"] = calls
     return {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gptgate.canonical.hosted import ImageLink, data_url_link
+from gptgate.files.generated import generated_of
 from gptgate.http import new_id
 from gptgate.protocols.chat.decode import decode, include_usage
 from gptgate.protocols.chat.encode import ChatStreamEncoder
@@ -22,6 +24,9 @@ class ChatTurn:
         self.default_effort = settings.default_effort
         self.summary = None if settings.reasoning_output == "none" else settings.reasoning_summary
         self._id, self._created = new_id("chatcmpl-")
+        store = generated_of(request)
+        #: generated images as gateway links (the bytes kept by the gateway), else data URLs
+        self._link: ImageLink = store.link if store is not None else data_url_link
 
     def encoder(self) -> StreamEncoder:
         return ChatStreamEncoder(
@@ -30,6 +35,7 @@ class ChatTurn:
             model=self.req.requested_model,
             include_usage=self._include_usage,
             reasoning=self._reasoning,
+            link=self._link,
         )
 
     def reply(self, response: JSONObject) -> JSONObject:
@@ -39,6 +45,7 @@ class ChatTurn:
             created=self._created,
             model=self.req.requested_model,
             reasoning=self._reasoning,
+            link=self._link,
         )
 
     def headers(self) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from gptgate.canonical import items
 from gptgate.canonical.effort import effort_for_budget, effort_for_level
+from gptgate.canonical.hosted import IMAGE_TOOL
 from gptgate.canonical.names import NameMap
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError, UnsupportedFeature
@@ -78,6 +79,8 @@ def decode(body: JSONObject, model: str) -> Decoded:
     config_key, _ = k.pick(body, "generationConfig")
     config = k.opt_obj(body, "generationConfig") or {}
     check_generation(config, config_key + ".")
+    if _wants_images(config):
+        req.tools.append({"type": IMAGE_TOOL})
     req.reasoning, include_thoughts = _thinking(config)
     req.text = _text_format(config)
     req.ignored = [name for name in IGNORED if k.pick(body, name)[1] is not None]
@@ -219,6 +222,13 @@ def _json_schema(schema: JSONObject) -> JSONObject:
     return {"type": "json_schema", "name": "response", "schema": schema, "strict": False}
 
 
+def _wants_images(config: JSONObject) -> bool:
+    """``responseModalities`` naming IMAGE: the upstream's image tool is offered (images come back
+    as ``inlineData`` parts)."""
+    modalities = k.opt_list(config, "responseModalities", "generationConfig.") or []
+    return any(str(m).upper() == "IMAGE" for m in modalities)
+
+
 def _config_ignored(config: JSONObject) -> list[str]:
     """Sampling knobs (temperature, topP, topK, maxOutputTokens, stopSequences, seed...) and any
     other field not read here are accepted and reported; what cannot be served is refused."""
@@ -235,9 +245,9 @@ def _config_ignored(config: JSONObject) -> list[str]:
             )
         ignored.append(path)
     modalities = k.opt_list(config, "responseModalities", "generationConfig.") or []
-    if any(str(m).upper() not in ("TEXT", "MODALITY_UNSPECIFIED") for m in modalities):
+    if any(str(m).upper() not in ("TEXT", "IMAGE", "MODALITY_UNSPECIFIED") for m in modalities):
         raise UnsupportedFeature(
-            "'generationConfig.responseModalities': only TEXT output is supported.",
+            "'generationConfig.responseModalities': only TEXT and IMAGE output are supported.",
             param="generationConfig.responseModalities",
         )
     return ignored

@@ -28,7 +28,7 @@ from gptgate.canonical.names import NameMap
 from gptgate.canonical.response import message_text, stop_reason
 from gptgate.protocols.gemini import signature
 from gptgate.protocols.gemini.errors import error_body
-from gptgate.protocols.gemini.response import FINISH, function_call, usage_metadata
+from gptgate.protocols.gemini.response import FINISH, Grounding, function_call, inline_image, usage_metadata
 from gptgate.streaming.stream import TableEncoder
 from gptgate.types import JSONObject
 
@@ -49,6 +49,7 @@ class GeminiStreamEncoder(TableEncoder):
         "_finished",
         "_frame_end",
         "_frame_start",
+        "_grounding",
         "_head",
         "_lead",
         "_meta",
@@ -82,6 +83,7 @@ class GeminiStreamEncoder(TableEncoder):
         self._text_sent: set[str] = set()
         self._calls = 0
         self._finished = False
+        self._grounding: Grounding | None = None  # made by the first search or cited message
 
     def feed(self, events: list[Event]) -> bytes:
         return b"" if self._finished else TableEncoder.feed(self, events)
@@ -131,6 +133,14 @@ class GeminiStreamEncoder(TableEncoder):
             text = message_text(item)  # an upstream that sent no deltas for this message
             if text:
                 self._text(text, out)
+        elif (part := inline_image(item)) is not None:
+            if self._pending is not None:
+                part["thoughtSignature"], self._pending = self._pending, None
+            out.append(self._head + dumps(part) + self._close)
+        if kind in ("message", "web_search_call") and (self._grounding is not None or _cites(item)):
+            if self._grounding is None:
+                self._grounding = Grounding()
+            self._grounding.add(item)
 
     def _on_call(self, item: JSONObject, out: list[bytes]) -> None:
         """The whole call at ``output_item.done``: Gemini never streams partial arguments."""
@@ -158,12 +168,18 @@ class GeminiStreamEncoder(TableEncoder):
             + part
             + b']},"finishReason":"'
             + finish.encode()
-            + b'","index":0}],"usageMetadata":'
+            + b'","index":0'
+            + self._grounding_field()
+            + b'}],"usageMetadata":'
             + dumps(usage_metadata(response))
             + b","
             + self._meta
         )
         self._finished = True
+
+    def _grounding_field(self) -> bytes:
+        meta = self._grounding.metadata() if self._grounding is not None else None
+        return b"" if meta is None else b',"groundingMetadata":' + dumps(meta)
 
     def _on_failed(self, data: JSONObject, out: list[bytes]) -> None:
         """Google's own in-stream failure: a chunk that is only ``{"error": {...}}``."""
@@ -174,6 +190,13 @@ class GeminiStreamEncoder(TableEncoder):
         body = dumps(error_body(error_of_failed(response)))
         out.append(self._frame_start + body + self._frame_end)
         self._finished = True
+
+
+def _cites(item: JSONObject) -> bool:
+    """A search call, or a message with at least one annotation."""
+    if item.get("type") == "web_search_call":
+        return True
+    return any(part.get("annotations") for part in item.get("content") or ())
 
 
 #: One table for every stream (a per-instance dict of bound methods costs memory per stream).
