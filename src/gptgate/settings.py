@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="HTTP client for the Codex upstream; curl_cffi sends a browser TLS fingerprint.",
     )
     codex_impersonate: str = Field("chrome", description="Browser profile for the curl_cffi transport.")
+    codex_websocket: bool = Field(
+        False,
+        description="Send turns to the Codex upstream over its Responses WebSocket (one socket per "
+        "account, reused by the next turn) instead of one HTTP request each; aiohttp transport only. "
+        "Off: HTTP, the measured default.",
+    )
     client_version: str = Field("0.169.0", description="Codex client version sent upstream (version header).")
     originator: str = Field("codex_cli_rs", description="originator header sent upstream.")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to connect to the upstream.")

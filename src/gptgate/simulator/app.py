@@ -3,7 +3,7 @@
 =====================================  ==========================================================
 ``POST /backend-api/codex/responses``  a turn (SSE); ChatGPT auth: JWT + ``chatgpt-account-id``
 ``POST /v1/responses``                 the same turn handler; any bearer (JWT or API key)
-``GET  /backend-api/codex/responses``  426 (WebSocket refused; Codex falls back to HTTP SSE)
+``GET  /backend-api/codex/responses``  the Responses WebSocket (``websocket.py``); 426 without upgrade
 ``GET  /backend-api/codex/models``     model catalog (needs ``client_version``), with ETag
 ``GET  /backend-api/wham/usage``       the caller's quota windows
 ``POST /oauth/token``                  refresh-token grant with rotation (``oauth.py``), and the
@@ -59,6 +59,7 @@ from gptgate.simulator.validate import (
     validate_turn,
 )
 from gptgate.simulator.web import add_web_routes
+from gptgate.simulator.websocket import responses_socket
 
 CATALOG_KEY: web.AppKey[tuple[bytes, str]] = web.AppKey("gptgate_simulator_catalog")
 MODELS_KEY: web.AppKey[frozenset[str]] = web.AppKey("gptgate_simulator_models")
@@ -233,7 +234,7 @@ def create_app(config: SimulatorConfig | None = None) -> web.Application:
     app[MODELS_KEY] = frozenset(config.models)
     app[CATALOG_KEY] = catalog_body(config.models)
     app.router.add_post("/backend-api/codex/responses", responses)
-    app.router.add_get("/backend-api/codex/responses", websocket_refused)
+    app.router.add_get("/backend-api/codex/responses", responses_socket)
     app.router.add_post("/v1/responses", responses)
     app.router.add_get("/backend-api/codex/models", models)
     app.router.add_get("/backend-api/wham/usage", wham_usage)

@@ -22,6 +22,7 @@ from gptgate.upstreams.chatgpt_web.client import ChatGptWebUpstream
 from gptgate.upstreams.chatgpt_web.encode import ConversationOptions
 from gptgate.upstreams.chatgpt_web.files import Uploader
 from gptgate.upstreams.codex.client import CodexUpstream
+from gptgate.upstreams.codex.socket import SocketPool
 from gptgate.upstreams.egress import Egress
 from gptgate.upstreams.fetch import Fetcher, FetchPolicy
 from gptgate.upstreams.transport import AiohttpTransport, CurlCffiTransport, Transport
@@ -54,7 +55,15 @@ def _codex(settings: Settings, transport: Transport) -> Upstream:
         fallback_base_urls=settings.codex_base_urls,
         base_down_seconds=settings.base_down_seconds,
         egress=Egress(settings.proxies),
+        sockets=_sockets(settings, transport),
     )
+
+
+def _sockets(settings: Settings, transport: Transport) -> SocketPool | None:
+    """The Codex upstream's WebSocket transport when asked for (aiohttp only)."""
+    if not settings.codex_websocket or not isinstance(transport, AiohttpTransport):
+        return None
+    return SocketPool(transport, idle_timeout=settings.idle_timeout)
 
 
 def _web(settings: Settings, transport: Transport) -> Upstream:

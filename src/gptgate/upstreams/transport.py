@@ -190,6 +190,19 @@ class AiohttpTransport:
             raise ProxyFailed(proxy, "refused the credentials")
         return _AiohttpResponse(resp)
 
+    async def websocket(
+        self, url: str, headers: dict[str, str], proxy: str | None = None
+    ) -> aiohttp.ClientWebSocketResponse:
+        """A WebSocket (the Codex upstream's opt-in transport) on the same sessions and proxies;
+        frames uncompressed (deflate would cost CPU on every event)."""
+        session, via = (self._client(), None) if proxy is None else self._route(proxy)
+        try:
+            return await session.ws_connect(url, headers=headers, proxy=via, compress=0, max_msg_size=0)
+        except Exception as exc:
+            if proxy is None or (failure := _aiohttp_proxy_failure(proxy, exc)) is None:
+                raise
+            raise failure from exc
+
     async def get(
         self, url: str, headers: dict[str, str], proxy: str | None = None
     ) -> tuple[int, Mapping[str, str], bytes]:

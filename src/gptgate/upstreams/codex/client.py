@@ -24,6 +24,7 @@ from gptgate.upstreams.codex.decode import CodexStreamDecoder
 from gptgate.upstreams.codex.encode import build_headers, encode_body, user_agent
 from gptgate.upstreams.codex.errors import classify
 from gptgate.upstreams.codex.quota import parse_quota
+from gptgate.upstreams.codex.socket import CodexSocketStream, SocketPool
 from gptgate.upstreams.codex.usage import fetch_usage
 from gptgate.upstreams.egress import PROXY_COOLDOWN, BaseURLs, Egress, EgressProxyUnavailable, mask
 from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
@@ -84,8 +85,11 @@ class CodexUpstream:
         fallback_base_urls: Sequence[str] = (),
         base_down_seconds: float = 30.0,
         egress: Egress | None = None,
+        sockets: SocketPool | None = None,
     ) -> None:
         self._transport = transport
+        #: the opt-in WebSocket transport (``codex_websocket``); None: HTTP only
+        self._sockets = sockets
         self._bases = BaseURLs([base_url, *fallback_base_urls], down_for=base_down_seconds)
         self._urls = tuple(base + "/responses" for base in self._bases.urls)
         self._egress = egress or Egress()
@@ -98,13 +102,18 @@ class CodexUpstream:
         """The account's plan and quota windows from the usage endpoint (spends no turn)."""
         return await fetch_usage(self._transport, self._bases.urls[0], account, self._agent)
 
-    async def open(self, request: CanonicalRequest, account: Account) -> CodexStream:
+    async def open(self, request: CanonicalRequest, account: Account) -> CodexStream | CodexSocketStream:
         body = orjson.dumps(encode_body(request))
         headers = build_headers(
             request, account, originator=self._originator, version=self._version, agent=self._agent
         )
         proxy = self._egress.proxy_for(account)
         order = self._bases.order()
+        sockets = self._sockets
+        if sockets is not None and not sockets.unsupported:
+            stream = await sockets.open(self._urls[order[0]], headers, body, proxy, account)
+            if stream is not None:
+                return stream
         for index in order:
             try:
                 resp = await self._post(self._urls[index], headers, body, proxy, account)
@@ -185,6 +194,8 @@ class CodexUpstream:
         return [m for m in models or () if isinstance(m, dict) and isinstance(m.get("slug"), str)]
 
     async def close(self) -> None:
+        if self._sockets is not None:
+            await self._sockets.close()
         await self._transport.close()
 
 

@@ -35,6 +35,11 @@ class CodexStreamDecoder:
                 out.append(event)
         return out
 
+    def payload(self, data: bytes) -> list[Event]:
+        """One event's JSON without SSE framing (a WebSocket frame)."""
+        event = self._event(data)
+        return [] if event is None else [event]
+
     def _event(self, data: bytes) -> Event | None:
         try:
             payload = loads(data)
