@@ -19,12 +19,20 @@ import orjson
 
 from gptgate.canonical import events as ev
 from gptgate.canonical.failures import error_of_failed
+from gptgate.canonical.hosted import citation
 from gptgate.canonical.names import NameMap
 from gptgate.canonical.response import message_text, reasoning_summary, refusal_text
 from gptgate.canonical.response import stop_reason as canonical_stop
 from gptgate.protocols.anthropic.decode import Thinking
 from gptgate.protocols.anthropic.errors import error_body
-from gptgate.protocols.anthropic.response import STOP_REASONS, anthropic_usage, tool_id
+from gptgate.protocols.anthropic.response import (
+    STOP_REASONS,
+    anthropic_usage,
+    image_block,
+    search_blocks,
+    text_citation,
+    tool_id,
+)
 from gptgate.protocols.anthropic.signature import sign
 from gptgate.streaming.stream import TableEncoder
 from gptgate.types import JSONObject
@@ -44,11 +52,12 @@ _TEXT_HEAD: Final = _DELTA + b'{"type":"text_delta","text":'
 _THINKING_HEAD: Final = _DELTA + b'{"type":"thinking_delta","thinking":'
 _JSON_HEAD: Final = _DELTA + b'{"type":"input_json_delta","partial_json":'
 _SIGNATURE_HEAD: Final = _DELTA + b'{"type":"signature_delta","signature":'
+_CITATION_HEAD: Final = _DELTA + b'{"type":"citations_delta","citation":'
 _MESSAGE_START: Final = b'event: message_start\ndata: {"type":"message_start","message":{"id":'
 ZERO_USAGE: Final = (
     b'{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}'
 )
-TEXT, THINKING, TOOL = 1, 2, 3
+TEXT, THINKING, TOOL, SERVER = 1, 2, 3, 4
 
 Handler = Callable[["AnthropicStreamEncoder", JSONObject, list[bytes]], None]
 
@@ -56,6 +65,7 @@ Handler = Callable[["AnthropicStreamEncoder", JSONObject, list[bytes]], None]
 class AnthropicStreamEncoder(TableEncoder):
     keepalive = PING
     __slots__ = (
+        "_block_text",
         "_deferred",
         "_emitted",
         "_finished",
@@ -99,6 +109,7 @@ class AnthropicStreamEncoder(TableEncoder):
         self._emitted = False  # the open block has content
         self._sent: set[str] = set()  # items whose blocks had content
         self._deferred: list[tuple[Handler, JSONObject]] = []
+        self._block_text: list[str] = []  # the open text block's text (what a citation quotes)
 
     # -- blocks
     def _start(self, response: JSONObject | None, out: list[bytes]) -> None:
@@ -131,6 +142,7 @@ class AnthropicStreamEncoder(TableEncoder):
         index = self._next_block(key, TEXT, out)
         out.append(_TEXT_START % index)
         self._head = _TEXT_HEAD % index
+        self._block_text = []
 
     def _open_thinking(self, key: str, out: list[bytes]) -> None:
         index = self._next_block(key, THINKING, out)
@@ -194,7 +206,19 @@ class AnthropicStreamEncoder(TableEncoder):
                 return
             self._open_text(key, out)
         self._emitted = True
+        self._block_text.append(delta)
         out.append(self._head + dumps(delta) + TAIL)
+
+    def _on_annotation(self, data: JSONObject, out: list[bytes]) -> None:
+        """A citation of the open text block: ``citations_delta`` (offsets into this block)."""
+        key = data.get("item_id") or str(data.get("output_index"))
+        if self._open != key or self._kind != TEXT:
+            self._busy(key, AnthropicStreamEncoder._on_annotation, data)
+            return
+        found = citation(data.get("annotation") or {})
+        if found is not None:
+            cited = text_citation(found, "".join(self._block_text))
+            out.append(_CITATION_HEAD % self._index + dumps(cited) + TAIL)
 
     def _on_part_done(self, data: JSONObject, out: list[bytes]) -> None:
         key = data.get("item_id") or str(data.get("output_index"))
@@ -289,6 +313,26 @@ class AnthropicStreamEncoder(TableEncoder):
         if self._open == key:
             self._close(out)
 
+    def _image_done(self, item: JSONObject, key: str, out: list[bytes]) -> None:
+        block = image_block(item)
+        if block is None:
+            return
+        out.append(_BLOCK_START % self._next_block(key, SERVER, out) + dumps(block) + b"}\n\n")
+        self._emitted = True
+        self._close(out)
+
+    def _search_done(self, item: JSONObject, key: str, out: list[bytes]) -> None:
+        """``server_tool_use`` (its input as one JSON delta), then ``web_search_tool_result``."""
+        use, result = search_blocks(item)
+        index = self._next_block(key, SERVER, out)
+        out.append(_BLOCK_START % index + dumps({**use, "input": {}}) + b"}\n\n")
+        out.append(_JSON_HEAD % index + dumps(dumps(use["input"]).decode()) + TAIL)
+        self._emitted = True
+        index = self._next_block(key + "/result", SERVER, out)
+        out.append(_BLOCK_START % index + dumps(result) + b"}\n\n")
+        self._emitted = True
+        self._close(out)
+
     def _call_done(self, item: JSONObject, key: str, out: list[bytes]) -> None:
         if self._open != key:
             if key in self._sent:
@@ -332,6 +376,8 @@ _ITEM_DONE: dict[str, Callable[[AnthropicStreamEncoder, JSONObject, str, list[by
     "reasoning": AnthropicStreamEncoder._reasoning_done,
     "message": AnthropicStreamEncoder._message_done,
     "function_call": AnthropicStreamEncoder._call_done,
+    "image_generation_call": AnthropicStreamEncoder._image_done,
+    "web_search_call": AnthropicStreamEncoder._search_done,
 }
 
 #: One table for every stream (a per-instance dict of bound methods cost memory per open stream).
@@ -341,6 +387,7 @@ AnthropicStreamEncoder.HANDLERS = {
     ev.TEXT_DELTA: AnthropicStreamEncoder._on_text,
     ev.REFUSAL_DELTA: AnthropicStreamEncoder._on_text,
     ev.PART_DONE: AnthropicStreamEncoder._on_part_done,
+    ev.ANNOTATION_ADDED: AnthropicStreamEncoder._on_annotation,
     ev.SUMMARY_PART_ADDED: AnthropicStreamEncoder._on_summary_part,
     ev.SUMMARY_DELTA: AnthropicStreamEncoder._on_summary,
     ev.REASONING_DELTA: AnthropicStreamEncoder._on_summary,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from gptgate.canonical.hosted import citations, generated_image, search_query, search_sources
 from gptgate.canonical.names import NameMap, safe_id
 from gptgate.canonical.response import (
     StopReason,
@@ -50,6 +51,48 @@ def tool_id(item: JSONObject) -> str:
 tool_input = call_arguments
 
 
+def image_block(item: JSONObject) -> JSONObject | None:
+    """A generated image as an ``image`` block with a base64 source."""
+    image = generated_image(item)
+    if image is None:
+        return None
+    return {"type": "image", "source": {"type": "base64", "media_type": image.mime, "data": image.b64}}
+
+
+def search_blocks(item: JSONObject) -> tuple[JSONObject, JSONObject]:
+    """A web search as Anthropic's server tool shows one: ``server_tool_use`` (its query) and
+    ``web_search_tool_result`` (the pages the upstream listed, when it listed them)."""
+    use_id = "srvtoolu_" + safe_id(str(item.get("id") or "search"))
+    use = {
+        "type": "server_tool_use",
+        "id": use_id,
+        "name": "web_search",
+        "input": {"query": search_query(item)},
+    }
+    results = [
+        {
+            "type": "web_search_result",
+            "url": s["url"],
+            "title": str(s.get("title") or ""),
+            "encrypted_content": "",
+            "page_age": None,
+        }
+        for s in search_sources(item)
+    ]
+    return use, {"type": "web_search_tool_result", "tool_use_id": use_id, "content": results}
+
+
+def text_citation(citation: JSONObject, text: str) -> JSONObject:
+    """A canonical ``url_citation`` as Anthropic's ``web_search_result_location``."""
+    return {
+        "type": "web_search_result_location",
+        "cited_text": text[citation["start_index"] : citation["end_index"]],
+        "url": citation["url"],
+        "title": citation["title"],
+        "encrypted_index": "",
+    }
+
+
 def message(
     response: JSONObject, *, message_id: str, model: str, names: NameMap, thinking: Thinking
 ) -> JSONObject:
@@ -61,7 +104,14 @@ def message(
         elif kind == "message":
             text = message_text(item) + refusal_text(item)
             if text:
-                content.append({"type": "text", "text": text})
+                block: JSONObject = {"type": "text", "text": text}
+                if cited := citations(item):
+                    block["citations"] = [text_citation(c, text) for c in cited]
+                content.append(block)
+        elif kind == "web_search_call":
+            content.extend(search_blocks(item))
+        elif (image := image_block(item)) is not None:
+            content.append(image)
         elif kind == "function_call":
             content.append(
                 {
