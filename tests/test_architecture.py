@@ -109,3 +109,12 @@ def test_the_stream_writers_know_no_dispatcher() -> None:
     satisfies it, so it imports neither the dispatcher nor a spoke."""
     forbidden = ("gptgate.dispatch", "gptgate.protocols", "gptgate.upstreams")
     assert offenders("streaming", forbidden) == []
+
+
+def test_the_codex_native_door_builds_only_on_responses() -> None:
+    """Codex's own routes are the Responses pass-through plus Codex's extras: they may use the
+    Responses door, no other; and no client door depends on them."""
+    others = tuple(f"gptgate.protocols.{o}" for o in ("chat", "anthropic", "gemini"))
+    assert offenders("protocols/codex_native", others) == []
+    for door in ("chat", "responses", "anthropic", "gemini"):
+        assert offenders(f"protocols/{door}", ("gptgate.protocols.codex_native",)) == []

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import tempfile
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -29,7 +30,7 @@ from gptgate.observability import metrics
 from gptgate.observability.logs import configure_logging
 from gptgate.settings import Settings, is_loopback
 
-__all__ = ["configure_logging", "make_runner", "run", "serve_socket"]
+__all__ = ["configure_logging", "make_runner", "run", "serve_socket", "ssl_context"]
 
 log = logging.getLogger("gptgate")
 #: aiohttp's format for a plain runner's access log (the logging filter hides ``key=`` there);
@@ -156,6 +157,19 @@ def check_public_keys(settings: Settings) -> None:
         )
 
 
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The server's TLS context when ``tls_cert`` and ``tls_key`` are set (None: plain HTTP).
+    Codex CLI signed in with ChatGPT refuses a ``chatgpt_base_url`` that is not https://."""
+    if settings.tls_cert is None and settings.tls_key is None:
+        return None
+    if settings.tls_cert is None or settings.tls_key is None:
+        raise SystemExit("tls_cert and tls_key go together: set both, or neither for plain HTTP")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.tls_cert.expanduser(), settings.tls_key.expanduser())
+    return context
+
+
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -175,7 +189,10 @@ async def serve_socket(
     access_log = logging.getLogger("gptgate.access") if settings.log_level == "debug" else None
     runner = make_runner(app, access_log=access_log)
     await runner.setup()
-    await web.SockSite(runner, sock, shutdown_timeout=settings.shutdown_seconds).start()
+    site = web.SockSite(
+        runner, sock, shutdown_timeout=settings.shutdown_seconds, ssl_context=ssl_context(settings)
+    )
+    await site.start()
     # Everything alive now lives as long as the process: keep it out of the collector's
     # generations (measured: gen2 passes over the startup heap were ~18% of CPU in bursts).
     gc.collect()
@@ -221,6 +238,7 @@ def run(
     """Serve until SIGTERM/SIGINT. ``announce(port)`` runs once the first worker listens."""
     configure_logging(settings.log_level, settings.log_format, settings.log_file)
     check_public_keys(settings)
+    ssl_context(settings)  # a missing or unreadable certificate fails here, before any worker forks
     sock = bind(settings.host, settings.port)
     port = sock.getsockname()[1]
 

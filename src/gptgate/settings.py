@@ -40,6 +40,22 @@ DEFAULT_ALIASES = {
     "gpt-4.1": "default",
     "gpt-3.5-turbo": "default",
     "gpt-5": "default",
+    # The Codex platform's names (gpt-5-codex-low|medium|high, gpt-5-minimal): the current Codex
+    # models with the effort each name says (gpt-5-minimal: gpt-5 is 'default', plus its suffix).
+    "gpt-5-codex": "gpt-5.3-codex",
+    "gpt-5-codex-low": "gpt-5.3-codex-low",
+    "gpt-5-codex-medium": "gpt-5.3-codex-medium",
+    "gpt-5-codex-high": "gpt-5.3-codex-high",
+    "gpt-5-codex-mini": "gpt-5.4-mini",
+    "codex-mini-latest": "gpt-5.4-mini",
+    "gpt-5-minimal": "default-minimal",
+    "gpt-5-low": "default-low",
+    "gpt-5-medium": "default-medium",
+    "gpt-5-high": "default-high",
+    # dated snapshot names (the platform docs list these beside the bare names)
+    "gpt-5-2025-08-07": "default",
+    "gpt-5.1-2025-11-13": "gpt-5.1",
+    "gpt-5.2-2025-12-11": "gpt-5.2",
     # Claude Code and the Anthropic SDK: any Claude name works; its thinking settings set the effort.
     "claude-opus-*": "default",
     "claude-sonnet-*": "default",
@@ -82,6 +98,12 @@ class Settings(BaseSettings):
         "finish for up to this many seconds, then write buffered usage and quota snapshots and exit "
         "(an orchestrator's grace period should be a little longer).",
     )
+    tls_cert: Path | None = Field(
+        None,
+        description="PEM certificate (chain) to serve HTTPS with, together with tls_key (Codex CLI "
+        "signed in with ChatGPT needs an https:// chatgpt_base_url); unset: plain HTTP.",
+    )
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
     log_format: Literal["text", "json"] = Field(
         "text",

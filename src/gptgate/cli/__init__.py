@@ -38,6 +38,12 @@ def main() -> None:
 @click.option("--codex-base-url", help="Base URL of the Codex backend.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
 @click.option(
+    "--tls-cert", type=click.Path(path_type=Path, dir_okay=False), help="PEM certificate: serve HTTPS."
+)
+@click.option(
+    "--tls-key", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key of --tls-cert."
+)
+@click.option(
     "--demo", is_flag=True, default=None, help="Embedded simulator + demo account; prints snippets."
 )
 def serve(config: Path | None, **flags: Any) -> None:
@@ -72,7 +78,8 @@ def serve(config: Path | None, **flags: Any) -> None:
     settings, one_time = one_time_password(settings)  # before the workers fork: they share its hash
 
     def announce(port: int) -> None:
-        base = f"http://{settings.host}:{port}"
+        scheme = "https" if settings.tls_cert is not None else "http"
+        base = f"{scheme}://{settings.host}:{port}"
         click.echo(f"gptgate {__version__} listening on {base}", err=True)
         click.echo(console_hint(settings, base, one_time), err=True)
         click.echo(f"chat: {base}/chat — key holders sign in with their client key", err=True)

@@ -61,6 +61,8 @@ class ModelCatalog:
         #: the upstream of every model that names none (the settings' catalogue)
         self.default_upstream = default_upstream
         self._models: dict[str, ModelInfo] = {m: ModelInfo(m) for m in models}
+        #: each upstream-reported model's own entry as the upstream sent it (Codex's ModelInfo)
+        self._reported: dict[str, JSONObject] = {}
         for upstream, names in (upstream_models or {}).items():
             for name in names:
                 self._models.setdefault(name, ModelInfo(name, efforts=(), upstream=upstream))
@@ -88,6 +90,7 @@ class ModelCatalog:
                 for lv in m.get("supported_reasoning_levels") or ()
                 if isinstance(lv, dict)
             )
+            self._reported[m["slug"]] = m
             self._models[m["slug"]] = ModelInfo(
                 id=m["slug"],
                 efforts=levels or (("low", "medium", "high") if upstream is None else ()),
@@ -104,6 +107,10 @@ class ModelCatalog:
     def aliases(self) -> dict[str, str]:
         """The exact-name aliases (glob patterns are not names a client can list)."""
         return dict(self._aliases)
+
+    def reported(self, model: str) -> JSONObject | None:
+        """The upstream's own entry for ``model`` (its ``/models`` answer), None when unreported."""
+        return self._reported.get(model)
 
     def info(self, model: str) -> ModelInfo | None:
         return self._models.get(model)

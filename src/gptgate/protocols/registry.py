@@ -22,6 +22,10 @@ from gptgate.protocols.anthropic import errors as anthropic_errors
 from gptgate.protocols.anthropic import models as anthropic_models
 from gptgate.protocols.anthropic.routes import count_tokens, messages
 from gptgate.protocols.chat.routes import chat_completions
+from gptgate.protocols.codex_native import errors as codex_errors
+from gptgate.protocols.codex_native import models as codex_models
+from gptgate.protocols.codex_native import routes as codex
+from gptgate.protocols.codex_native import usage as codex_usage
 from gptgate.protocols.gemini import errors as gemini_errors
 from gptgate.protocols.gemini import models as gemini_models
 from gptgate.protocols.gemini.routes import model_action
@@ -31,7 +35,7 @@ from gptgate.protocols.responses.socket import responses_socket
 from gptgate.types import ClientProtocol
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Family = Literal["openai", "anthropic", "gemini"]
+Family = Literal["openai", "anthropic", "gemini", "codex"]
 
 #: ``/v1`` is the standard base; no prefix serves clients whose base URL lacks ``/v1``;
 #: ``/codex/v1`` and ``/chatgpt/v1`` pin the Codex and web upstreams (seed-compatible).
@@ -43,6 +47,7 @@ ERROR_RESPONSES: dict[Family, Callable[[GatewayError], web.Response]] = {
     "openai": openai_errors.error_response,
     "anthropic": anthropic_errors.error_response,
     "gemini": gemini_errors.error_response,
+    "codex": codex_errors.error_response,
 }
 
 #: ``GET /models`` and ``GET /models/{model}`` per family: (list handler, get handler).
@@ -75,6 +80,8 @@ def family_of(request: web.Request) -> Family:
     if "x-goog-api-key" in headers or "x-goog-api-client" in headers or "key" in request.query:
         return "gemini"
     path = request.path
+    if api_path(request, path).startswith(CODEX_ROOT + "/"):
+        return "codex"
     if path.startswith("/v1beta/") or ":generateContent" in path or ":streamGenerateContent" in path:
         return "gemini"
     if path.rstrip("/").endswith(("/messages", "/messages/count_tokens")):
@@ -102,8 +109,39 @@ async def models_get(request: web.Request) -> web.StreamResponse:
     return await MODEL_DOORS.get(family_of(request), MODEL_DOORS["openai"])[1](request)
 
 
+#: Codex CLI signed in with ChatGPT calls ``{chatgpt_base_url}`` = ``…/backend-api/...``
+CODEX_ROOT = "/backend-api"
+#: Codex-native paths it touches that gptgate does not serve (answered 404, as Codex tolerates)
+CODEX_UNSERVED = (
+    ("GET", "/wham/settings/user"),
+    ("GET", "/ps/plugins/suggested/{scope:.*}"),
+    ("POST", "/ps/mcp"),
+)
+
+
+def codex_routes() -> list[Route]:
+    """Codex CLI's own routes (``protocols/codex_native``); the turn's WebSocket is beside them."""
+    root = CODEX_ROOT
+    table = [
+        Route("POST", root + "/codex/responses", codex.responses, "codex", "responses"),
+        Route("POST", root + "/codex/responses/compact", codex.compact, "codex", "responses"),
+        *(
+            Route("POST", p + "/responses/compact", codex.compact, "openai", "responses")
+            for p in OPENAI_PREFIXES
+        ),
+        Route("POST", root + "/codex/alpha/search", codex.search, "codex", "responses"),
+        Route("GET", root + "/codex/models", codex_models.list_models, "codex"),
+        Route("GET", root + "/wham/usage", codex_usage.wham_usage, "codex"),
+        Route("GET", root + "/wham/accounts/check", codex_usage.accounts_check, "codex"),
+        Route("GET", root + "/ps/plugins/installed", codex.plugins_page, "codex"),
+        Route("GET", root + "/ps/plugins/list", codex.plugins_page, "codex"),
+    ]
+    table += [Route(method, root + path, codex.not_found, "codex") for method, path in CODEX_UNSERVED]
+    return table
+
+
 def routes() -> list[Route]:
-    table: list[Route] = []
+    table: list[Route] = codex_routes()
     for prefix in OPENAI_PREFIXES:
         table += [
             Route("POST", prefix + "/chat/completions", chat_completions, "openai", "chat"),

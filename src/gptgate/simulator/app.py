@@ -6,6 +6,7 @@
 ``GET  /backend-api/codex/responses``  the Responses WebSocket (``websocket.py``); 426 without upgrade
 ``GET  /backend-api/codex/models``     model catalog (needs ``client_version``), with ETag
 ``GET  /backend-api/wham/usage``       the caller's quota windows
+``.../responses/compact``, ``alpha/search``, ``wham/accounts/check``: ``codex_extras.py``
 ``POST /oauth/token``                  refresh-token grant with rotation (``oauth.py``), and the
                                        authorization-code grant of the device sign-in
 ``/api/accounts/deviceauth/...``       device-code sign-in, approved at ``/codex/device`` or
@@ -27,6 +28,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from gptgate.simulator.codex_extras import add_codex_extra_routes, check_compactions
 from gptgate.simulator.config import SimulatorConfig
 from gptgate.simulator.control import add_control_routes
 from gptgate.simulator.control_accounts import add_account_control_routes
@@ -105,6 +107,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
     try:
         caller = _caller(request, state)
         validate_turn(body, request.app[MODELS_KEY])
+        check_compactions(body, caller.account_id)  # a compaction decrypts on its own account only
         return await serve_turn(request, state, caller, read_turn(body, len(data)))
     except Rejection as rejection:
         return rejection_response(rejection)
@@ -244,4 +247,5 @@ def create_app(config: SimulatorConfig | None = None) -> web.Application:
     add_account_control_routes(app)
     add_device_auth_routes(app)
     add_web_routes(app)  # the ChatGPT web backend (web.py)
+    add_codex_extra_routes(app)  # compaction, search, accounts check (codex_extras.py)
     return app

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from gptgate.accounts.model import Account, Quota
@@ -41,3 +42,23 @@ class QuotaSource(Protocol):
     """An upstream that can report an account's plan and quota windows without spending a turn."""
 
     async def quota(self, account: Account) -> Quota: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryReply:
+    """A unary JSON answer of the upstream, and the headers worth passing back to the client."""
+
+    body: JSONObject
+    headers: dict[str, str]
+
+
+@runtime_checkable
+class UnaryEndpoints(Protocol):
+    """An upstream that answers Codex's unary JSON calls: remote compaction and the standalone
+    web search. ``body`` goes out as the client sent it (minus what the backend rejects);
+    ``headers`` are the client's forwardable ones (session ids, beta features). Raises an
+    ``UpstreamError`` when the upstream refuses, like ``open``."""
+
+    async def compact(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply: ...
+
+    async def search(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import orjson
 
@@ -20,11 +20,20 @@ from gptgate.accounts.model import Account, Quota
 from gptgate.canonical.events import Event
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.types import JSONObject
+from gptgate.upstreams.base import UnaryReply
 from gptgate.upstreams.codex.decode import CodexStreamDecoder
 from gptgate.upstreams.codex.encode import build_headers, encode_body, user_agent
 from gptgate.upstreams.codex.errors import classify
 from gptgate.upstreams.codex.quota import parse_quota
 from gptgate.upstreams.codex.socket import CodexSocketStream, SocketPool
+from gptgate.upstreams.codex.unary import (
+    COMPACT_PATH,
+    SEARCH_PATH,
+    compact_body,
+    read_reply,
+    search_body,
+    unary_headers,
+)
 from gptgate.upstreams.codex.usage import fetch_usage
 from gptgate.upstreams.egress import PROXY_COOLDOWN, BaseURLs, Egress, EgressProxyUnavailable, mask
 from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
@@ -140,6 +149,37 @@ class CodexUpstream:
     def _failed(self, index: int, order: Sequence[int], why: str) -> bool:
         """Mark a base down; True when another base is left to try in this attempt."""
         self._bases.down(index)
+
+    async def compact(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply:
+        """Remote compaction of a thread's history on ``account`` (``unary.py``)."""
+        return await self._unary(COMPACT_PATH, compact_body(body), headers, account)
+
+    async def search(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply:
+        """Codex's standalone web search on ``account`` (``unary.py``)."""
+        return await self._unary(SEARCH_PATH, search_body(body), headers, account)
+
+    async def _unary(self, path: str, body: bytes, client: Mapping[str, str], account: Account) -> UnaryReply:
+        """One unary call with the same base failover as a turn (a 4xx is not failed over)."""
+        headers = unary_headers(
+            account, client, originator=self._originator, version=self._version, agent=self._agent
+        )
+        proxy = self._egress.proxy_for(account)
+        order = self._bases.order()
+        for index in order:
+            try:
+                resp = await self._post(self._bases.urls[index] + path, headers, body, proxy, account)
+            except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
+                if self._failed(index, order, exc.message):
+                    continue
+                raise
+            if resp.status >= 500:
+                if self._failed(index, order, f"HTTP {resp.status}"):
+                    await resp.aclose(False)
+                    continue
+            else:
+                self._bases.up(index)
+            return await read_reply(resp)
+        raise AssertionError("unreachable: the last base returns or raises")
         if index == order[-1]:
             return False
         log.warning("codex base %s failed (%s); trying the next", mask(self._bases.urls[index]), why)
