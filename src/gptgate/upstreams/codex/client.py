@@ -146,10 +146,6 @@ class CodexUpstream:
             return CodexStream(resp)
         raise AssertionError("unreachable: the last base returns or raises")
 
-    def _failed(self, index: int, order: Sequence[int], why: str) -> bool:
-        """Mark a base down; True when another base is left to try in this attempt."""
-        self._bases.down(index)
-
     async def compact(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply:
         """Remote compaction of a thread's history on ``account`` (``unary.py``)."""
         return await self._unary(COMPACT_PATH, compact_body(body), headers, account)
@@ -180,6 +176,10 @@ class CodexUpstream:
                 self._bases.up(index)
             return await read_reply(resp)
         raise AssertionError("unreachable: the last base returns or raises")
+
+    def _failed(self, index: int, order: Sequence[int], why: str) -> bool:
+        """Mark a base down; True when another base is left to try in this attempt."""
+        self._bases.down(index)
         if index == order[-1]:
             return False
         log.warning("codex base %s failed (%s); trying the next", mask(self._bases.urls[index]), why)
