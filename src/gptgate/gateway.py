@@ -11,7 +11,7 @@ from gptgate.accounts.byo import ByoAccounts
 from gptgate.accounts.manager import AccountManager
 from gptgate.accounts.model import Account
 from gptgate.accounts.pool import AccountPool
-from gptgate.accounts.refresh import Refresher
+from gptgate.accounts.refresh import Refresher, Transport
 from gptgate.dispatch.context import Observers
 from gptgate.dispatch.dispatcher import Dispatcher
 from gptgate.dispatch.models import ModelCatalog
@@ -50,7 +50,10 @@ def configured_accounts(settings: Settings) -> list[Account]:
     return accounts
 
 
-def build_refresher(settings: Settings, state: PoolState, store: Store | None) -> Refresher:
+def build_refresher(
+    settings: Settings, state: PoolState, store: Store | None, transport: Transport | None = None
+) -> Refresher:
+    """The refresher; with ``transport`` its calls leave through each account's egress."""
     return Refresher(
         state,
         store,
@@ -58,6 +61,8 @@ def build_refresher(settings: Settings, state: PoolState, store: Store | None) -
         client_id=settings.oauth_client_id,
         timeout=settings.token_timeout,
         session_url=settings.session_base_url,
+        transport=transport,
+        proxies=settings.proxies,
     )
 
 
@@ -69,6 +74,7 @@ def build_manager(
     upstreams: Mapping[str, Upstream],
     *,
     background: bool = True,
+    transport: Transport | None = None,
 ) -> AccountManager:
     """The account manager over ``pool``; without ``background`` it polls nothing by itself
     (one-shot tools such as ``gptgate accounts test``)."""
@@ -76,7 +82,7 @@ def build_manager(
         pool,
         state,
         store,
-        build_refresher(settings, state, store),
+        build_refresher(settings, state, store, transport),
         refresh_before=settings.refresh_before_seconds,
         usage=quota_reader(upstreams),
         usage_every=settings.usage_poll_seconds if background else 0.0,
@@ -122,7 +128,9 @@ class Gateway:
         )
         #: path prefix -> the upstream it pins (``/codex/v1/...``)
         self.pins = pins()
-        self.accounts = build_manager(settings, self.pool, self.state, self.store, self.upstreams)
+        self.accounts = build_manager(
+            settings, self.pool, self.state, self.store, self.upstreams, transport=self.transport
+        )
         self.refresher = self.accounts.refresher
         self.byo = build_byo(settings)
         #: limits, usage and metrics: they admit and record every model call

@@ -8,6 +8,7 @@ request gets while that is the only account: 429 only for limits, else 503 with 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -27,42 +28,46 @@ def _unavailable_refresh() -> errors.AccountUnauthorized:
     return exc
 
 
-ROWS: list[tuple[str, errors.UpstreamError, str, float, int]] = [
-    ("401 after a refresh", errors.AccountUnauthorized("expired", code="token_expired"), "probation", 2, 503),
-    ("403 challenge", errors.AccountForbidden("blocked"), "probation", 2, 503),
+def _usage_limit() -> errors.UsageLimitReached:
+    return errors.UsageLimitReached("limit", resets_at=time.time() + 600)
+
+
+ROWS: list[tuple[str, Callable[[], errors.UpstreamError], str, float, int]] = [
+    ("401 after a refresh", lambda: errors.AccountUnauthorized("expired"), "probation", 2, 503),
+    ("403 challenge", lambda: errors.AccountForbidden("blocked"), "probation", 2, 503),
     (
-        "403 plan lacks codex",
-        errors.AccountForbidden("no", code="usage_not_included"),
+        "403 no codex",
+        lambda: errors.AccountForbidden("no", code="usage_not_included"),
         "usage_not_included",
         300,
         503,
     ),
-    ("token endpoint down", _unavailable_refresh(), "token_expired", 30, 503),
+    ("token endpoint down", _unavailable_refresh, "token_expired", 30, 503),
     (
-        "egress proxy failed",
-        EgressProxyUnavailable("proxy down", retry_after=30),
+        "proxy failed",
+        lambda: EgressProxyUnavailable("down", retry_after=30),
         "egress_proxy_unavailable",
         30,
         503,
     ),
+    ("usage limit", _usage_limit, "usage_limit_reached", 600, 429),
     (
-        "usage limit",
-        errors.UsageLimitReached("limit", resets_at=time.time() + 600),
-        "usage_limit_reached",
-        600,
+        "rate limited",
+        lambda: errors.UpstreamRateLimited("slow", retry_after=7),
+        "rate_limit_exceeded",
+        7,
         429,
     ),
-    ("rate limited", errors.UpstreamRateLimited("slow down", retry_after=7), "rate_limit_exceeded", 7, 429),
 ]
 
 
 @pytest.mark.parametrize(("what", "error", "reason", "seconds", "status"), ROWS, ids=[r[0] for r in ROWS])
 async def test_each_failure_cools_for_its_cause_and_answers_for_it(
-    what: str, error: errors.UpstreamError, reason: str, seconds: float, status: int
+    what: str, error: Callable[[], errors.UpstreamError], reason: str, seconds: float, status: int
 ) -> None:
     account = _account()
     pool = AccountPool([account])
-    await pool.penalize(account, error)  # type: ignore[arg-type]
+    await pool.penalize(account, error())
     cooling = await pool.state.cooldowns()
     assert cooling[account.id].reason == reason
     assert abs(cooling[account.id].until - time.time() - seconds) < 2

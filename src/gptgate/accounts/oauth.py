@@ -18,14 +18,21 @@ Errors (not client-facing; the pool decides what they mean for an account)::
 A timeout or a lost reply may still have rotated the refresh token upstream; the next attempt
 then answers ``refresh_token_reused`` (the official client has the same hazard).
 
+Every call leaves the way the account's turns do (issue 13): ``send`` takes a :class:`Route`,
+the upstream transport (aiohttp or curl_cffi) and the account's egress proxy, so the auth server
+never sees one account from two addresses. A bare ``aiohttp.ClientSession`` is still accepted
+for calls made for no pooled account (a client's own token in bring-your-own-token mode).
+
 Tokens never appear in messages or reprs, and nothing here logs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import aiohttp
@@ -33,6 +40,7 @@ import orjson
 from multidict import CIMultiDict
 
 from gptgate.accounts import jwt
+from gptgate.upstreams.transport import ProxyFailed, Transport
 
 DEFAULT_TOKEN_URL = "https://auth.openai.com/oauth/token"
 CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
@@ -108,8 +116,60 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: rare here, and a later retry is harmless
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How one account's auth calls leave: the gateway's upstream transport, through the
+    account's egress proxy (None: direct)."""
+
+    transport: Transport
+    proxy: str | None = None
+
+
+Via = aiohttp.ClientSession | Route
+
+
+def set_cookies(headers: Mapping[str, str]) -> dict[str, str]:
+    """name -> value of every ``set-cookie`` of a reply (aiohttp's multidict or curl's dict)."""
+    getall = getattr(headers, "getall", None)
+    values = getall("set-cookie", []) if getall is not None else [headers.get("set-cookie") or ""]
+    jar: SimpleCookie = SimpleCookie()
+    for value in values:
+        try:
+            jar.load(value)
+        except CookieError:
+            continue
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+async def _send_routed(
+    route: Route,
+    method: str,
+    url: str,
+    *,
+    timeout: float,  # noqa: ASYNC109 -- one deadline for the whole call
+    headers: Mapping[str, str],
+    data: bytes | None,
+) -> tuple[int, bytes, float | None, dict[str, str]]:
+    try:
+        async with asyncio.timeout(timeout):
+            resp = await route.transport.request(method, url, dict(headers), data, route.proxy)
+            complete = False
+            try:
+                raw = await resp.read()
+                complete = True
+            finally:
+                await resp.aclose(complete)
+    except TimeoutError:
+        raise RefreshUnavailable(f"no answer from {url} within {timeout:g} s") from None
+    except ProxyFailed as exc:
+        raise RefreshUnavailable(f"the account's egress proxy failed: {exc.reason}") from None
+    except Exception as exc:  # aiohttp's or curl's connection errors
+        raise RefreshUnavailable(f"{type(exc).__name__} talking to {url}") from None
+    return resp.status, raw, _retry_after(resp.headers.get("retry-after")), set_cookies(resp.headers)
+
+
 async def send(
-    session: aiohttp.ClientSession,
+    session: Via,
     method: str,
     url: str,
     *,
@@ -120,6 +180,11 @@ async def send(
     """One request on ``session``'s connection pool but without its cookie jar (auth replies set
     per-account cookies that must not reach other accounts' requests). Network errors and
     timeouts raise :class:`RefreshUnavailable`."""
+    if isinstance(session, Route):
+        status, raw, retry_after, cookies = await _send_routed(
+            session, method, url, timeout=timeout, headers=headers, data=data
+        )
+        return _reply(status, raw, retry_after, cookies)
     if session.closed:
         raise RuntimeError("the aiohttp session is closed")
     private = aiohttp.ClientSession(
@@ -138,6 +203,10 @@ async def send(
         raise RefreshUnavailable(f"{type(exc).__name__} talking to {url}") from None
     finally:
         await private.close()
+    return _reply(status, raw, retry_after, cookies)
+
+
+def _reply(status: int, raw: bytes, retry_after: float | None, cookies: dict[str, str]) -> Reply:
     try:
         body = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
@@ -203,7 +272,7 @@ def _token_set(body: Any, previous_refresh_token: str) -> TokenSet:
 
 
 async def refresh_tokens(
-    session: aiohttp.ClientSession,
+    session: Via,
     *,
     token_url: str,
     refresh_token: str,

@@ -9,6 +9,9 @@ One refresh of an account at a time, everywhere:
 4. otherwise it spends the refresh token, and stores the rotated tokens (compare-and-set on the
    version) *before* anything uses them, then tells the other processes to reload.
 
+Every call leaves through the account's egress (the upstream transport and its proxy, as its
+turns do), so the auth server sees each account from one address.
+
 A dead grant (``invalid_grant``: reused, expired, revoked) marks the account "needs re-login"
 and takes it out of rotation; a transient failure of the token endpoint (5xx, network,
 timeout) only cools it down briefly. The two are never confused: a re-login is never asked for
@@ -20,16 +23,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Literal
 
 import aiohttp
 
 from gptgate.accounts.model import Account
-from gptgate.accounts.oauth import RefreshRejected, RefreshUnavailable, TokenSet, refresh_tokens
+from gptgate.accounts.oauth import (
+    RefreshRejected,
+    RefreshUnavailable,
+    Route,
+    TokenSet,
+    Via,
+    refresh_tokens,
+)
 from gptgate.accounts.session import exchange_session
 from gptgate.observability import metrics
 from gptgate.state.base import LockTimeout, PoolState
 from gptgate.storage.base import AccountRecord, StaleTokenVersion, Store
+from gptgate.upstreams.egress import Egress
+from gptgate.upstreams.transport import Transport as Transport
 
 log = logging.getLogger("gptgate.refresh")
 
@@ -54,6 +67,8 @@ class Refresher:
         client_id: str,
         timeout: float,
         session_url: str | None = None,
+        transport: Transport | None = None,
+        proxies: Sequence[str] = (),
     ) -> None:
         self.state = state
         self.store = store
@@ -63,6 +78,9 @@ class Refresher:
         self._session_url = session_url
         self._tasks: dict[str, asyncio.Task[Outcome]] = {}
         self._http: aiohttp.ClientSession | None = None
+        #: the upstream transport and the egress proxies: auth calls leave as turns do
+        self._transport = transport
+        self._egress = Egress(proxies)
         self.calls = 0  # token-endpoint calls made by this process (metrics, tests)
 
     async def refresh(self, account: Account, seen_version: int | None = None) -> Outcome:
@@ -143,7 +161,7 @@ class Refresher:
         """Spend the refresh token, else the web session cookie (LookupError: neither)."""
         if account.refresh_token:
             return await refresh_tokens(
-                self._session(),
+                self._via(account),
                 token_url=self._token_url,
                 refresh_token=account.refresh_token,
                 client_id=self._client_id,
@@ -151,7 +169,7 @@ class Refresher:
             )
         if account.session_token and self._session_url:
             return await exchange_session(
-                self._session(),
+                self._via(account),
                 base_url=self._session_url,
                 session_token=account.session_token,
                 timeout=self._timeout,
@@ -201,6 +219,13 @@ class Refresher:
         if self.store is not None and account.stored:
             await asyncio.to_thread(self.store.set_status, account.id, "needs_relogin", account.status_reason)
             await self.state.publish(CHANNEL, "status " + account.id)
+
+    def _via(self, account: Account) -> Via:
+        """The account's egress: the upstream transport through its proxy (a private aiohttp
+        session only when no transport was given: unit tests, tools without upstreams)."""
+        if self._transport is None:
+            return self._session()
+        return Route(self._transport, self._egress.proxy_for(account))
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:

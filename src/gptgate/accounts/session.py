@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import aiohttp
 from multidict import CIMultiDict
 
 from gptgate.accounts.oauth import (
     RefreshRejected,
     RefreshUnavailable,
     TokenSet,
+    Via,
     classify_failure,
     send,
     token_expiry,
@@ -50,7 +50,7 @@ def rotated_session(cookies: Mapping[str, str]) -> str | None:
 
 
 async def exchange_session(
-    session: aiohttp.ClientSession,
+    session: Via,
     *,
     base_url: str,
     session_token: str,

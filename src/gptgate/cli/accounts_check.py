@@ -66,7 +66,8 @@ async def _run(ctx: click.Context, name: str | None, every: bool, action: Action
     state = MemoryState()
     transport = build_transport(settings)
     upstreams = build_upstreams(settings, transport)
-    manager = build_manager(settings, AccountPool([], state), state, store, upstreams, background=False)
+    pool = AccountPool([], state)
+    manager = build_manager(settings, pool, state, store, upstreams, background=False, transport=transport)
     failed = 0
     try:
         for record in records:

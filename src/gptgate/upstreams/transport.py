@@ -135,6 +135,9 @@ class AiohttpTransport:
             timeout=self._timeout,
             auto_decompress=True,
             skip_auto_headers=("User-Agent",),
+            # one session serves every account: a cookie one account's reply sets (a rotated
+            # web session, a challenge cookie) must never ride on another account's request
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     def _route(self, proxy: str) -> _Route:

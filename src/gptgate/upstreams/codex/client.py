@@ -109,7 +109,11 @@ class CodexUpstream:
 
     async def quota(self, account: Account) -> Quota:
         """The account's plan and quota windows from the usage endpoint (spends no turn)."""
-        return await fetch_usage(self._transport, self._bases.urls[0], account, self._agent)
+        proxy = self._egress.proxy_for(account)  # the account's egress, as for its turns
+        try:
+            return await fetch_usage(self._transport, self._bases.urls[0], account, self._agent, proxy)
+        except ProxyFailed as exc:
+            raise _proxy_error(exc, account) from exc
 
     async def open(self, request: CanonicalRequest, account: Account) -> CodexStream | CodexSocketStream:
         body = orjson.dumps(encode_body(request))

@@ -17,8 +17,11 @@ def usage_url(codex_base_url: str) -> str:
     return root + "/wham/usage"
 
 
-async def fetch_usage(transport: Transport, codex_base_url: str, account: Account, agent: str) -> Quota:
-    """The account's quota now; raises the classified upstream error (401 expired, ...)."""
+async def fetch_usage(
+    transport: Transport, codex_base_url: str, account: Account, agent: str, proxy: str | None = None
+) -> Quota:
+    """The account's quota now, asked through ``proxy`` (the account's egress, as its turns);
+    raises the classified upstream error (401 expired, ...) or ``ProxyFailed``."""
     headers = {
         "authorization": "Bearer " + account.access_token,
         "user-agent": agent,
@@ -26,7 +29,7 @@ async def fetch_usage(transport: Transport, codex_base_url: str, account: Accoun
     }
     if account.account_id:
         headers["chatgpt-account-id"] = account.account_id
-    status, resp_headers, body = await transport.get(usage_url(codex_base_url), headers)
+    status, resp_headers, body = await transport.get(usage_url(codex_base_url), headers, proxy)
     if status != 200:
         raise classify(status, resp_headers, body)
     data = orjson.loads(body)
