@@ -41,6 +41,11 @@ SERVER_NAME = "gptgate"
 #: The largest request line and header the parser takes (aiohttp's own defaults, stated here).
 MAX_LINE = 8190
 MAX_FIELD = 8190
+#: Connections the kernel queues before they are accepted. The event loop calls listen() again
+#: with the site's backlog, so it is passed there too: at aiohttp's 128, a burst of 500 new
+#: connections overflowed the queue and the dropped SYNs cost a client a 1 s retransmit (nginx's
+#: connect timed out in the topology test).
+BACKLOG = 4096
 
 
 class AccessLog(AbstractAccessLogger):
@@ -175,7 +180,7 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(4096)
+    sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
 
@@ -190,7 +195,11 @@ async def serve_socket(
     runner = make_runner(app, access_log=access_log)
     await runner.setup()
     site = web.SockSite(
-        runner, sock, shutdown_timeout=settings.shutdown_seconds, ssl_context=ssl_context(settings)
+        runner,
+        sock,
+        shutdown_timeout=settings.shutdown_seconds,
+        ssl_context=ssl_context(settings),
+        backlog=BACKLOG,  # the event loop listens again with this (aiohttp's default: 128)
     )
     await site.start()
     # Everything alive now lives as long as the process: keep it out of the collector's
