@@ -36,6 +36,9 @@ class Tally:
     cycles: int
     accounts: int
     rotations: int
+    #: refreshes the simulator refused as reused: each a rotation a kill lost
+    rotations_lost: int
+    #: accounts left needing a new login at the end (after any recovery)
     lost: int
     revived_by_session: int
     seconds: float
@@ -119,10 +122,11 @@ async def measure(cycles: int, accounts: int, auth_delay_ms: float, seed: int = 
             lost, revived = _lost(simulator, store)
             stats = simulator.state.logins.stats().get("refresh", {})
             rotations = sum(int(c.get("ok", 0)) for c in stats.values())
+            refused = sum(int(c.get("rejected", 0)) for c in stats.values())
         finally:
             store.close()
             await simulator.close()
-    return Tally(cycles, accounts, rotations, lost, revived, round(time.monotonic() - started, 1))
+    return Tally(cycles, accounts, rotations, refused, lost, revived, round(time.monotonic() - started, 1))
 
 
 def main() -> None:

@@ -120,7 +120,7 @@ def read_entries(text: str) -> Iterator[tuple[str, Entry | ValueError]]:
         except orjson.JSONDecodeError:
             doc = None  # JSON lines, or broken
         if doc is not None:
-            items = doc if isinstance(doc, list) else [doc]
+            items = doc if isinstance(doc, list) else _listed(doc)
             for n, item in enumerate(items, 1):
                 yield f"item {n}", _attempt(entry_from_object, item)
             return
@@ -132,6 +132,15 @@ def read_entries(text: str) -> Iterator[tuple[str, Entry | ValueError]]:
             yield f"line {n}", _attempt(_entry_from_json, line)
         else:
             yield f"line {n}", entry_from_token(line)
+
+
+def _listed(doc: Any) -> list[Any]:
+    """The accounts of one JSON document: ``{"accounts": [...]}`` (the file ``gptgate simulate
+    --accounts-file`` writes, with its ``base_url``) lists them; any other object is one."""
+    accounts = doc.get("accounts") if isinstance(doc, dict) else None
+    if isinstance(accounts, list) and "tokens" not in doc and "access_token" not in doc:
+        return accounts
+    return [doc]
 
 
 def _entry_from_json(line: str) -> Entry:

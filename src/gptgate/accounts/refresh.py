@@ -21,9 +21,11 @@ because the token endpoint had a bad minute.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import aiohttp
@@ -81,6 +83,8 @@ class Refresher:
         #: the upstream transport and the egress proxies: auth calls leave as turns do
         self._transport = transport
         self._egress = Egress(proxies)
+        #: token writes only (see ``_store_tokens``)
+        self._writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gptgate-tokens")
         self.calls = 0  # token-endpoint calls made by this process (metrics, tests)
 
     async def refresh(self, account: Account, seen_version: int | None = None) -> Outcome:
@@ -136,6 +140,8 @@ class Refresher:
         except RefreshRejected as exc:
             if exc.reason == "refresh_token_reused" and await self._rotated_elsewhere(account, seen):
                 return "adopted"
+            if exc.reason == "refresh_token_reused" and await self._revive(account):
+                return "refreshed"
             await self._needs_relogin(account, exc.reason)
             return "rejected"
         except RefreshUnavailable as exc:
@@ -157,6 +163,31 @@ class Refresher:
             await asyncio.sleep(REUSE_RECHECK_PAUSE)
         return False
 
+    async def _revive(self, account: Account) -> bool:
+        """A spent refresh token whose rotation never reached the store (a crash between the
+        auth server's answer and the store's commit: the one window no ordering can close). The
+        web session, when the account has one, still signs it in: take an access token from it
+        and drop the dead refresh token (the account lives on its session from now on)."""
+        if not (account.session_token and self._session_url):
+            return False
+        try:
+            tokens = await exchange_session(
+                self._via(account),
+                base_url=self._session_url,
+                session_token=account.session_token,
+                timeout=self._timeout,
+            )
+        except (RefreshRejected, RefreshUnavailable) as exc:
+            log.warning("account %s: its web session could not revive it either: %s", account.label(), exc)
+            return False
+        await self._store_tokens(account, tokens, keep_refresh=False)
+        log.warning(
+            "account %s: its refresh token was spent elsewhere (a lost rotation); revived by its web "
+            "session, refresh token dropped",
+            account.label(),
+        )
+        return True
+
     async def _new_tokens(self, account: Account) -> TokenSet:
         """Spend the refresh token, else the web session cookie (LookupError: neither)."""
         if account.refresh_token:
@@ -176,22 +207,30 @@ class Refresher:
             )
         raise LookupError(account.id)
 
-    async def _store_tokens(self, account: Account, tokens: TokenSet) -> None:
-        """The rotated refresh token is durable before this returns (and before any use)."""
-        refresh_token = tokens.refresh_token or account.refresh_token
+    async def _store_tokens(self, account: Account, tokens: TokenSet, *, keep_refresh: bool = True) -> None:
+        """The rotated refresh token is durable before this returns (and before any use).
+
+        The write goes to this refresher's own thread, never queued behind the gateway's other
+        store work (usage rows, quota snapshots) in the shared pool: from the auth server's
+        answer to the commit is the window a crash loses a rotation in, so nothing waits in it.
+        """
+        refresh_token = tokens.refresh_token or (account.refresh_token if keep_refresh else None)
         now = time.time()
         if self.store is not None and account.stored:
             try:
-                record = await asyncio.to_thread(
-                    self.store.update_tokens,
-                    account.id,
-                    access_token=tokens.access_token,
-                    refresh_token=refresh_token,
-                    id_token=tokens.id_token or account.id_token,
-                    expires_at=tokens.expires_at,
-                    expected_version=account.token_version,
-                    refreshed_at=now,
-                    session_token=tokens.session_token,
+                record = await asyncio.get_running_loop().run_in_executor(
+                    self._writer,
+                    functools.partial(
+                        self.store.update_tokens,
+                        account.id,
+                        access_token=tokens.access_token,
+                        refresh_token=refresh_token,
+                        id_token=tokens.id_token or account.id_token,
+                        expires_at=tokens.expires_at,
+                        expected_version=account.token_version,
+                        refreshed_at=now,
+                        session_token=tokens.session_token,
+                    ),
                 )
             except StaleTokenVersion:  # cannot happen under the lock unless its TTL ran out
                 fresh = await asyncio.to_thread(self.store.get, account.id)
@@ -237,6 +276,7 @@ class Refresher:
             task.cancel()
         if self._http is not None:
             await self._http.close()
+        self._writer.shutdown(wait=True)
 
 
 def adopt(account: Account, record: AccountRecord) -> None:
