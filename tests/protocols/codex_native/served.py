@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import ipaddress
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gptgate.accounts.model import Account
 from gptgate.app import create_app
@@ -28,34 +29,55 @@ from gptgate.simulator.server import RunningSimulator
 KEY = "gg-codex-test-key"
 
 
-def make_cert(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost (cert file, key file)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gptgate test")])
+def make_cert(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate it signed for 127.0.0.1 and localhost:
+    (certificate chain file, its key file, the CA file clients trust). rustls (Codex CLI) refuses
+    a CA certificate as a server's own, so the two are distinct, as a real deployment's are."""
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gptgate test CA")])
     now = datetime.datetime.now(datetime.UTC)
-    alt = x509.SubjectAlternativeName(
-        [x509.DNSName("localhost"), x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]
+    ca = (
+        _builder(ca_name, ca_name, ca_key.public_key(), now)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+        .sign(ca_key, hashes.SHA256())
     )
-    cert = (
+    alt = x509.SubjectAlternativeName(
+        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    )
+    leaf = (
+        _builder(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), ca_name, key.public_key(), now
+        )
+        .add_extension(alt, critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    chain, key_path, ca_path = directory / "cert.pem", directory / "key.pem", directory / "ca.pem"
+    pem = serialization.Encoding.PEM
+    chain.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+    ca_path.write_bytes(ca.public_bytes(pem))
+    key_path.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return chain, key_path, ca_path
+
+
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public: ec.EllipticCurvePublicKey, now: datetime.datetime
+) -> x509.CertificateBuilder:
+    return (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(alt, critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
 
 
 def client_context(cert: Path) -> ssl.SSLContext:
@@ -75,7 +97,7 @@ async def tls_gateway(
     simulator: RunningSimulator, tmp: Path, accounts: list[Account], **overrides: Any
 ) -> AsyncIterator[Tls]:
     """gptgate serving HTTPS (``tls_cert``/``tls_key``) with the simulator as its Codex upstream."""
-    cert, key = make_cert(tmp)
+    cert, key, ca = make_cert(tmp)
     settings = Settings(
         codex_base_url=simulator.base_url + "/backend-api/codex",
         tls_cert=cert,
@@ -89,7 +111,7 @@ async def tls_gateway(
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield Tls(f"https://127.0.0.1:{port}", gateway, client_context(cert))
+        yield Tls(f"https://127.0.0.1:{port}", gateway, client_context(ca))
     finally:
         await runner.cleanup()
 

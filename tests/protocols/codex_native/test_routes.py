@@ -125,17 +125,25 @@ async def test_accounts_check_echoes_the_client_and_names_no_pool_account(
     async with codex_client(simulator, tmp_path, accounts(), api_keys=[KEY]) as (gw, http):
         status, _, body = await call(http, "GET", gw.base_url + "/backend-api/wham/accounts/check")
         assert status == 200
+        account = "11111111-2222-3333-4444-555555555555"
         assert orjson.loads(body) == {
             "accounts": [
                 {
-                    "id": "11111111-2222-3333-4444-555555555555",
+                    "id": account,
                     "name": "gptgate",
                     "profile_picture_url": None,
                     "structure": "personal",
+                    "plan_type": "pro",
+                    "is_deactivated": False,
+                    "is_fedramp_compliant_workspace": False,
+                    "can_access_with_session": True,
+                    "sso_connection_name": None,
+                    "workspace_backend_origin": gw.base_url,
+                    "account_routing_override": "NO_CONSTRAINT",
                 }
             ],
-            "account_ordering": ["11111111-2222-3333-4444-555555555555"],
-            "default_account_id": "11111111-2222-3333-4444-555555555555",
+            "account_ordering": [account],
+            "default_account_id": account,
         }
         status, _, body = await call(
             http, "GET", gw.base_url + "/backend-api/wham/usage", authorization="Bearer wrong"

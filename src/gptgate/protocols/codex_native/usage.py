@@ -17,12 +17,14 @@ import asyncio
 import contextlib
 import time
 from typing import Final
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from gptgate.accounts.model import Account
 from gptgate.accounts.pooled import PooledQuota, PooledWindow, neutral, pooled_quota
 from gptgate.dispatch.context import CallContext
+from gptgate.files.links import request_base
 from gptgate.gateway import Gateway
 from gptgate.http import ACCOUNT_HEADER, call_of, gateway_of, json_response
 from gptgate.types import JSONObject
@@ -141,5 +143,28 @@ async def wham_usage(request: web.Request) -> web.Response:
 
 async def accounts_check(request: web.Request) -> web.Response:
     account = request.headers.get(ACCOUNT_HEADER) or DEFAULT_ACCOUNT
-    entry = {"id": account, "name": "gptgate", "profile_picture_url": None, "structure": "personal"}
+    entry = {
+        "id": account,
+        "name": "gptgate",
+        "profile_picture_url": None,
+        "structure": "personal",
+        "plan_type": NEUTRAL_PLAN,
+        "is_deactivated": False,
+        "is_fedramp_compliant_workspace": False,
+        "can_access_with_session": True,
+        "sso_connection_name": None,
+        # Codex 0.169 routes the workspace's traffic to this origin (it must be https://): the
+        # gateway itself, as the client reached it
+        "workspace_backend_origin": backend_origin(request),
+        "account_routing_override": "NO_CONSTRAINT",  # no regional routing header
+    }
     return json_response({"accounts": [entry], "account_ordering": [account], "default_account_id": account})
+
+
+def backend_origin(request: web.Request) -> str:
+    """``scheme://host[:port]`` of this gateway: ``public_base_url``'s, else the request's."""
+    public = gateway_of(request).settings.public_base_url
+    if public:
+        parts = urlsplit(public)
+        return f"{parts.scheme}://{parts.netloc}"
+    return request_base(request)
