@@ -96,7 +96,8 @@ def model_info(slug: str, priority: int) -> dict[str, Any]:
         "minimal_client_version": "0.144.0",
         "prefer_websockets": False,
         "use_responses_lite": lite,
-        "service_tiers": [{"id": "priority", "name": "Fast"}],
+        # Codex 0.169 decodes a tier only with its description (else it drops the whole list)
+        "service_tiers": [{"id": "priority", "name": "Fast", "description": "2x speed, increased usage"}],
     }
 
 

@@ -246,3 +246,27 @@ async def test_a_spent_pool_is_codex_usage_limit(simulator: RunningSimulator, tm
         _, _, raw = await call(http, "GET", gw.base_url + "/backend-api/wham/usage")
         usage = orjson.loads(raw)["rate_limit"]
         assert usage["limit_reached"] is True and usage["primary_window"]["used_percent"] == 100
+
+
+async def test_chatgpt_account_id_does_not_confuse_bring_your_own_token(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    """A client key with Codex's chatgpt-account-id beside it is served from the pool; a client's
+    own ChatGPT token with its account id is served from that account, as before."""
+    own = make_access_token("acct-own", plan="plus")
+    async with codex_client(simulator, tmp_path, accounts(), api_keys=[KEY], byo_tokens=True) as (gw, http):
+        status, _, _ = await call(http, "POST", gw.base_url + "/backend-api/codex/responses", turn())
+        upstream = simulator.state.requests[-1]["headers"]
+        assert status == 200 and upstream["chatgpt-account-id"] in (A, B)
+        assert upstream["authorization"] != f"Bearer {KEY}"
+        status, _, _ = await call(
+            http,
+            "POST",
+            gw.base_url + "/backend-api/codex/responses",
+            turn("mine"),
+            authorization=f"Bearer {own}",
+            **{"chatgpt-account-id": "acct-own"},
+        )
+        upstream = simulator.state.requests[-1]["headers"]
+        assert status == 200 and upstream["chatgpt-account-id"] == "acct-own"
+        assert upstream["authorization"] == f"Bearer {own}"
