@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from gptgate.simulator.codex_extras import add_codex_extra_routes, check_compactions
+from gptgate.simulator.codex_extras import add_codex_extra_routes, check_compactions, compaction_requested
 from gptgate.simulator.config import SimulatorConfig
 from gptgate.simulator.control import add_control_routes
 from gptgate.simulator.control_accounts import add_account_control_routes
@@ -136,6 +136,8 @@ def _reply_context(
         reply.hosted, reply.tools = hosted, []  # the backend's tool, not the client's
     if plan.fault is not None and plan.fault.kind == "usage_limit_in_stream":
         reply.fault_error = usage_limit_in_stream(plan.fault, ctx)
+    if compaction_requested(turn.body):  # compaction v2: the answer is the compacted history
+        reply.compaction_for, reply.tools, reply.hosted = ctx.usage.account_id, [], None
     return reply
 
 

@@ -10,7 +10,8 @@
 ``GET  /backend-api/wham/accounts/check``      the caller's one workspace
 =============================================  ==================================================
 
-A turn whose input carries a compaction made by another account is refused as the backend
+Compaction v2 rides on a turn instead (its input ends with ``compaction_trigger``; ``replies.py``
+answers one sealed ``compaction`` item). A turn whose input carries a compaction made by another account is refused as the backend
 refuses content it cannot decrypt (400 ``invalid_encrypted_content``): that is what makes
 "compaction output stays with its account" testable.
 """
@@ -64,6 +65,14 @@ def check_compactions(body: Any, account_id: str) -> None:
                     }
                 },
             )
+
+
+def compaction_requested(body: Any) -> bool:
+    """Codex's remote compaction v2 (``x-codex-beta-features: remote_compaction_v2``): a turn
+    whose input ends with ``{"type": "compaction_trigger"}`` is answered by one ``compaction``."""
+    items = body.get("input") if isinstance(body, dict) else None
+    last = items[-1] if isinstance(items, list) and items else None
+    return isinstance(last, dict) and last.get("type") == "compaction_trigger"
 
 
 async def _read(request: web.Request) -> tuple[SimulatorState, Caller, dict[str, Any]]:

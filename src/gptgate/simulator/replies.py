@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from gptgate.simulator.codex_extras import seal
 from gptgate.simulator.faults import int_param, str_param
 from gptgate.simulator.hosted import HostedKind, hosted_turn
 from gptgate.simulator.schema import minimal_instance
@@ -66,6 +67,9 @@ class ReplyContext:
     tools: list[ToolRef] = field(default_factory=list)
     fault: Fault | None = None
     fault_error: dict[str, Any] | None = None
+    #: compaction v2: the turn ends the thread's input with ``compaction_trigger``; the answer is
+    #: one ``compaction`` item sealed for this account
+    compaction_for: str | None = None
     #: a backend tool this turn runs (``hosted.py``): an image or a web search
     hosted: HostedKind | None = None
 
@@ -168,7 +172,9 @@ class ReplyBuilder:
             self.reasoning_item()
         if kind == "failed":
             return self.failed_after_partial_text()
-        if self.ctx.tools:
+        if self.ctx.compaction_for is not None:
+            self.compaction_item(self.ctx.compaction_for)
+        elif self.ctx.tools:
             self.tool_calls()
         elif self.ctx.hosted is not None:
             hosted_turn(self, self.ctx.hosted)
@@ -300,6 +306,16 @@ class ReplyBuilder:
         self.emit("response.output_item.done", {"output_index": index, "item": item})
         self.output.append(item)
         self.output_tokens += len(text) // 4 + 1
+
+    def compaction_item(self, account_id: str) -> None:
+        """The thread's history compacted into one encrypted item (Codex's remote compaction v2)."""
+        index = len(self.output)
+        token = seal(account_id, f"compaction:{self.ctx.ids.response}")
+        item = {"id": self.ctx.ids.item("cmp", index), "type": "compaction", "encrypted_content": token}
+        self.emit("response.output_item.added", {"output_index": index, "item": item})
+        self.emit("response.output_item.done", {"output_index": index, "item": item})
+        self.output.append(item)
+        self.output_tokens += 64
 
     # -- tool call items --------------------------------------------------------------------
     def tool_calls(self) -> None:

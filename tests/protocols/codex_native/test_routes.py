@@ -16,6 +16,7 @@ from gptgate.accounts.model import Account
 from gptgate.simulator.server import RunningSimulator
 from gptgate.simulator.tokens import make_access_token
 from tests.protocols.codex_native.served import KEY, codex_client, fetch_models
+from tests.support import sse_data
 
 A, B = "acct-codex-a", "acct-codex-b"
 THREAD = "01a20492-4100-7602-af8b-703a0107e74d"
@@ -270,3 +271,30 @@ async def test_chatgpt_account_id_does_not_confuse_bring_your_own_token(
         upstream = simulator.state.requests[-1]["headers"]
         assert status == 200 and upstream["chatgpt-account-id"] == "acct-own"
         assert upstream["authorization"] == f"Bearer {own}"
+
+
+async def test_compaction_v2_in_a_turn_stays_with_its_account(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    """Codex 0.169 compacts inline (``remote_compaction_v2``): its turn's input ends with
+    ``compaction_trigger`` and the stream's one ``compaction`` item goes back to that account."""
+    trigger = {
+        **turn("a long thread"),
+        "input": [*turn("a long thread")["input"], {"type": "compaction_trigger"}],
+    }
+    async with codex_client(simulator, tmp_path, accounts(), api_keys=[KEY]) as (gw, http):
+        url = gw.base_url + "/backend-api/codex/responses"
+        status, _, raw = await call(
+            http, "POST", url, trigger, **{"x-codex-beta-features": "remote_compaction_v2"}
+        )
+        assert status == 200
+        done = [orjson.loads(d) for d in sse_data(raw)]
+        items = [e["item"] for e in done if e["type"] == "response.output_item.done"]
+        assert [i["type"] for i in items] == ["compaction"]
+        made_by = simulator.state.requests[-1]["headers"]["chatgpt-account-id"]
+        for n in range(3):
+            status, _, raw = await call(
+                http, "POST", url, {**turn(), "input": [*items, *turn(f"n{n}")["input"]]}
+            )
+            assert status == 200, raw
+            assert simulator.state.requests[-1]["headers"]["chatgpt-account-id"] == made_by
