@@ -92,7 +92,7 @@ class SqlStore:
             expires_at=row["expires_at"],
             status=cast(Status, row["status"]),
             status_reason=row["status_reason"],
-            proxy=row["proxy"],
+            proxy=None if row["proxy"] is None else self._cipher.decrypt(row["proxy"], f"{id_}/proxy"),
             quota=dict(row["quota"] or {}),
             token_version=row["token_version"],
             last_refresh_at=row["last_refresh_at"],
@@ -132,6 +132,7 @@ class SqlStore:
             if not self._sqlite:
                 postgres.lock_for_migration(conn)
             config.attributes["connection"] = conn
+            config.attributes["cipher"] = self._cipher  # 0005 seals the proxies stored in clear
             try:
                 command.upgrade(config, "head")
             except CommandError as exc:
@@ -149,7 +150,7 @@ class SqlStore:
             "expires_at": record.expires_at,
             "status": _checked(record.status),
             "status_reason": record.status_reason,
-            "proxy": record.proxy,
+            "proxy": self._seal(record.id, "proxy", record.proxy),
             "quota": record.quota,
             "token_version": record.token_version,
             "last_refresh_at": record.last_refresh_at,
@@ -235,7 +236,7 @@ class SqlStore:
                 raise AccountNotFound(id)
 
     def set_proxy(self, id: str, proxy: str | None) -> AccountRecord:
-        return self._update(id, {"proxy": proxy, "updated_at": time.time()})
+        return self._update(id, {"proxy": self._seal(id, "proxy", proxy), "updated_at": time.time()})
 
     def set_upstreams(self, id: str, upstreams: builtins.list[str] | None) -> AccountRecord:
         values = sorted(set(upstreams)) if upstreams is not None else None
