@@ -115,3 +115,18 @@ async def test_the_anthropic_and_gemini_lists_show_the_web_models_and_where(both
         "gpt-4o, served by gptgate with the upstream model gpt-4o from the chatgpt_web upstream."
     )
     assert gemini["models/gpt-5.5"]["description"].endswith("from the codex upstream.")
+
+
+#: the model list of the Tokens "ChatGPT" platform doc (its users send these names unchanged)
+TOKENS_WEB_MODELS = (
+    "gpt-4", "gpt-4o", "gpt-4o-mini", "gpt-4-5", "gpt-4-1-mini", "gpt-4-1", "gpt-5", "gpt-5-thinking",
+    "gpt-5-pro", "o3", "o3-mini", "o4-mini", "o4-mini-high", "o1-pro", "o3-pro", "gpt-4o-image",
+)  # fmt: skip
+
+
+async def test_every_model_the_tokens_doc_lists_is_served_under_chatgpt_v1(both: Served) -> None:
+    async with aiohttp.ClientSession() as http:
+        for name in TOKENS_WEB_MODELS:
+            async with http.get(f"{both.base_url}/chatgpt/v1/models/{name}") as resp:
+                body = orjson.loads(await resp.read())
+                assert (resp.status, body.get("upstream")) == (200, "chatgpt_web"), name

@@ -31,6 +31,14 @@ WEB_SLUGS: Final[dict[str, str]] = {
     "gpt-4.5o": "gpt-4.5o",
     "gpt-4.1": "gpt-4-1",
     "gpt-4.1-mini": "gpt-4-1-mini",
+    # the slugs themselves, as the Tokens "ChatGPT" platform lists its models
+    "gpt-4-1": "gpt-4-1",
+    "gpt-4-1-mini": "gpt-4-1-mini",
+    "gpt-4.5": "gpt-4-5",
+    "gpt-4-5": "gpt-4-5",
+    "gpt-5-pro": "gpt-5-pro",
+    # Tokens' name for gpt-4o with image generation (the web model makes images itself)
+    "gpt-4o-image": "gpt-4o",
     "o1": "o1",
     "o1-mini": "o1-mini",
     "o1-preview": "o1-preview",
