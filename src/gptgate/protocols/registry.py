@@ -135,6 +135,7 @@ def codex_routes() -> list[Route]:
         Route("GET", root + "/wham/accounts/check", codex_usage.accounts_check, "codex"),
         Route("GET", root + "/ps/plugins/installed", codex.plugins_page, "codex"),
         Route("GET", root + "/ps/plugins/list", codex.plugins_page, "codex"),
+        Route("POST", root + "/codex/analytics-events/events", codex.discard, "codex"),
     ]
     table += [Route(method, root + path, codex.not_found, "codex") for method, path in CODEX_UNSERVED]
     return table

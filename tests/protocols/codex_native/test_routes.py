@@ -225,6 +225,8 @@ async def test_unserved_paths_answer_as_codex_tolerates(simulator: RunningSimula
             200,
             {"plugins": [], "pagination": {"limit": 200, "next_page_token": None}},
         )
+        status, _, raw = await call(http, "POST", root + "/codex/analytics-events/events", {"events": [1]})
+        assert (status, orjson.loads(raw)) == (200, {})
         for method, path in (
             ("GET", "/wham/settings/user"),
             ("GET", "/ps/plugins/suggested/codex?scope=GLOBAL"),

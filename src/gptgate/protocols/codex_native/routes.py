@@ -11,6 +11,7 @@
 ``GET  /backend-api/wham/usage``                   the pool's quota (``usage.py``)
 ``GET  /backend-api/wham/accounts/check``          the signed-in "account" (``usage.py``)
 ``GET  /backend-api/ps/plugins/installed|list``    an empty plugin page
+``POST /backend-api/codex/analytics-events/events``  ``{}``: Codex's telemetry, dropped
 other ``/backend-api/...`` Codex touches           404 ``{"detail": "Not Found"}``, which it
                                                    tolerates (the captures' answer)
 =================================================  ===========================================
@@ -122,6 +123,13 @@ async def plugins_page(request: web.Request) -> web.Response:
             "pagination": {"limit": int(limit) if limit.isdigit() else 200, "next_page_token": None},
         }
     )
+
+
+async def discard(request: web.Request) -> web.Response:
+    """Codex's analytics events: taken and dropped (nothing of a client's telemetry is kept or
+    sent on), so Codex does not retry them."""
+    await read_body(request)
+    return json_response({})
 
 
 async def not_found(request: web.Request) -> web.Response:
