@@ -10,7 +10,7 @@ import click
 from pydantic import ValidationError
 
 from gptgate import __version__
-from gptgate.cli import accounts_check
+from gptgate.cli import accounts_check, backup
 from gptgate.cli.accounts import accounts
 from gptgate.cli.keys import keys, stored_keys_exist
 from gptgate.cli.usage import usage
@@ -107,6 +107,7 @@ accounts.add_command(accounts_check.refresh)
 main.add_command(accounts)
 main.add_command(usage)
 main.add_command(keys)
+main.add_command(backup.store)
 
 if __name__ == "__main__":
     main()
