@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import re
 import shutil
 import signal
@@ -43,6 +44,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def fixed_port() -> int:
+    """A free port below the kernel's ephemeral range, for an instance that is restarted on the
+    same port: a port from that range can be taken, between stop and start, as the local port of
+    one of the thousands of connections the test opens, and the restart could not bind it."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(10_000, max(low, 10_001)), 200):
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            return port
+    return free_port()
+
+
 def _die_with_parent(sig: int) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
 
@@ -66,13 +79,15 @@ def _drain(stream: IO[str], log: Path) -> None:
 def _wait_for_line(proc: subprocess.Popen[str], pattern: str, what: str, log: Path) -> re.Match[str]:
     assert proc.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT_S
+    seen: list[str] = []
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
+        seen.append(line)
         if m := re.search(pattern, line):
             threading.Thread(target=_drain, args=(proc.stdout, log), daemon=True).start()
             return m
         if not line and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {''.join(seen)[-2000:]}")
     proc.kill()
     raise TimeoutError(f"{what} did not start")
 

@@ -30,6 +30,7 @@ from tests.deploy.stack import (
     Nginx,
     Simulator,
     Usage,
+    fixed_port,
     free_port,
     instance_env,
     seed_store,
@@ -90,7 +91,7 @@ def stack(
         simulator = start_simulator(root, interval_ms=INTERVAL_MS, accounts=4)
         assert seed_store(database_url, simulator.accounts_file) == 4
         env = instance_env(simulator, database_url, redis_server.url, unique_prefix())
-        instances = [Instance(free_port(), env, root / f"gptgate-{n}.log") for n in range(2)]
+        instances = [Instance(fixed_port(), env, root / f"gptgate-{n}.log") for n in range(2)]
         for instance in instances:
             instance.spawn()
         for instance in instances:
