@@ -8,7 +8,11 @@
 Codex's status line shows the pool, never the account that happened to serve.
 
 ``wham/accounts/check`` lists the one "account" the client signed in as: the
-``chatgpt-account-id`` it sent (its own configuration, echoed), nothing of the pool.
+``chatgpt-account-id`` it sent (its own configuration, echoed), nothing of the pool. Codex 0.169
+reads its workspace routing from it before the first turn ("workspace routing discovery"): the
+entry's ``workspace_backend_origin`` (where the workspace's traffic goes; it must be https://)
+is gptgate's own origin and ``account_routing_override`` is ``NO_CONSTRAINT`` (no regional
+routing header). Without them Codex refuses to send a turn.
 """
 
 from __future__ import annotations
