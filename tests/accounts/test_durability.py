@@ -11,15 +11,17 @@ Also: ``gptgate accounts import`` takes the file ``gptgate simulate --accounts-f
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import aiohttp
 from click.testing import CliRunner
 
+from gptgate.accounts import ops
 from gptgate.cli import main
 from gptgate.settings import Settings
 from gptgate.simulator.server import RunningSimulator, write_accounts
-from gptgate.storage import open_from_settings
+from gptgate.storage import AccountRecord, open_from_settings
 from tests.accounts.served import add_expired, chat, gateway_env, open_test_store, refresh_calls
 from tests.support import start_gateway
 
@@ -79,4 +81,44 @@ def test_accounts_import_takes_the_simulators_accounts_file(
         )
         assert all(r.refresh_token and r.session_token and r.access_token for r in records)
     finally:
+        store.close()
+
+
+async def test_a_lost_rotation_without_a_session_serves_on_until_its_access_token_expires(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/pool.db"
+    creds = simulator.state.seed_accounts(1)[0]
+    store = open_test_store(url)
+    record = store.add(
+        AccountRecord(
+            name="seat",
+            account_id=creds.account_id,
+            access_token=creds.access_token,
+            refresh_token=creds.refresh_token,
+            expires_at=time.time() + 3600,
+        )
+    )
+    assert simulator.state.rotate_refresh_token(creds.refresh_token)[0] == "ok"  # lost elsewhere
+    served = await start_gateway(simulator.base_url, [], **gateway_env(simulator, url))
+    try:
+        assert served.gateway is not None
+        manager = served.gateway.accounts
+        outcome = await ops.refresh(manager, record)
+        assert not outcome.ok and "sign in again" in outcome.message
+        stored = store.get(record.id)
+        assert stored is not None and stored.status == "active" and stored.refresh_token is None
+        async with aiohttp.ClientSession() as http:
+            status, body = await chat(http, served.base_url, "still served")
+        assert status == 200, body
+        outcome = await ops.refresh(manager, store.get(record.id))  # type: ignore[arg-type]
+        assert refresh_calls(simulator, creds.account_id) == 1  # the dead token is not spent again
+        account = manager.pool.get(record.id)
+        assert account is not None
+        account.expires_at = time.time() - 1  # its access token has now expired
+        assert await manager.refresher.refresh(account) == "rejected"
+        stored = store.get(record.id)
+        assert stored is not None and stored.status == "needs_relogin"
+    finally:
+        await served.close()
         store.close()

@@ -13,7 +13,9 @@ Every call leaves through the account's egress (the upstream transport and its p
 turns do), so the auth server sees each account from one address.
 
 A dead grant (``invalid_grant``: reused, expired, revoked) marks the account "needs re-login"
-and takes it out of rotation; a transient failure of the token endpoint (5xx, network,
+and takes it out of rotation, except a lost rotation (``refresh_token_reused`` that no other
+process stored): the web session revives the account where it has one, else it serves on its
+still-valid access token until that expires; a transient failure of the token endpoint (5xx, network,
 timeout) only cools it down briefly. The two are never confused: a re-login is never asked for
 because the token endpoint had a bad minute.
 """
@@ -53,10 +55,15 @@ CHANNEL = "accounts"
 #: Codes (from the backend or the token endpoint) that mean the account itself is gone.
 DEACTIVATED_CODES = frozenset({"account_deactivated", "deactivated_workspace", "account_suspended"})
 LOCK_TTL = 60.0
-#: Without a shared lock (several workers, no Redis) two processes may spend the same refresh
-#: token; the loser hears "reused" and waits this long for the winner's rotation in the store.
-REUSE_RECHECKS = 20
+#: Without a shared lock (several workers, no Redis; the CLI beside a gateway) two processes may
+#: spend the same refresh token; the loser hears "reused" and waits this long for the winner's
+#: rotation in the store: the winner's answer and commit take milliseconds, 2 s covers a slow disk.
+#: Only then is the rotation taken as lost (and revived by the web session where there is one).
+REUSE_RECHECKS = 8
 REUSE_RECHECK_PAUSE = 0.25
+REUSED = "refresh_token_reused"
+#: A lost rotation keeps an account serving on its access token only if it lives this much longer.
+ORPHAN_MARGIN = 300.0
 
 
 class Refresher:
@@ -135,14 +142,18 @@ class Refresher:
         self.calls += 1
         try:
             tokens = await self._new_tokens(account)
-        except LookupError:
+        except LookupError:  # nothing to renew it with: a new login once the access token expired
+            if account.expires_at is not None and account.expires_at <= time.time():
+                await self._needs_relogin(account, "no refresh or session token left")
+                return "rejected"
             return "impossible"
         except RefreshRejected as exc:
-            if exc.reason == "refresh_token_reused" and await self._rotated_elsewhere(account, seen):
+            if exc.reason == REUSED and await self._rotated_elsewhere(account, seen):
                 return "adopted"
-            if exc.reason == "refresh_token_reused" and await self._revive(account):
+            if exc.reason == REUSED and await self._revive(account):
                 return "refreshed"
-            await self._needs_relogin(account, exc.reason)
+            if exc.reason != REUSED or not await self._orphan(account):
+                await self._needs_relogin(account, exc.reason)
             return "rejected"
         except RefreshUnavailable as exc:
             log.warning("refresh of %s failed for now: %s", account.label(), exc)
@@ -186,6 +197,22 @@ class Refresher:
             "session, refresh token dropped",
             account.label(),
         )
+        return True
+
+    async def _orphan(self, account: Account) -> bool:
+        """A lost rotation with no web session to revive it: the access token still works until
+        it expires, so the account keeps serving on it (its dead refresh token dropped, never
+        spent again) and its status reason asks for a new login before then."""
+        if account.expires_at is None or account.expires_at - time.time() <= ORPHAN_MARGIN:
+            return False
+        until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(account.expires_at))
+        reason = f"refresh token spent elsewhere (a lost rotation); serving until {until}: sign in again"
+        account.status_reason = reason
+        if self.store is not None and account.stored:  # before the tokens: their news carries it
+            await asyncio.to_thread(self.store.set_status, account.id, "active", reason)
+        kept = TokenSet(account.access_token, None, account.id_token, account.expires_at)
+        await self._store_tokens(account, kept, keep_refresh=False)
+        log.warning("account %s: %s", account.label(), reason)
         return True
 
     async def _new_tokens(self, account: Account) -> TokenSet:
