@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,16 @@ def test_settings_command_lists_every_setting() -> None:
     )
     assert result.returncode == 0
     assert "GPTGATE_CODEX_BASE_URL" in result.stdout and "GPTGATE_API_KEYS" in result.stdout
+
+
+def test_a_config_file_applies_to_its_own_load_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading settings from a file once must not change the settings of everything after it
+    (it used to be written to GPTGATE_CONFIG for the rest of the process)."""
+    from gptgate.settings import DEFAULT_ALIASES, Settings
+
+    monkeypatch.delenv("GPTGATE_CONFIG", raising=False)
+    config = tmp_path / "gptgate.toml"
+    config.write_text('[model_aliases]\nmine = "gpt-5.4-high"\n')
+    assert load_settings(config).model_aliases == {"mine": "gpt-5.4-high"}
+    assert "GPTGATE_CONFIG" not in os.environ
+    assert Settings().model_aliases == DEFAULT_ALIASES

@@ -9,6 +9,7 @@ checks that README.md lists every one.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -414,7 +415,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config = os.environ.get("GPTGATE_CONFIG")
+        config = _CONFIG_FILE.get() or os.environ.get("GPTGATE_CONFIG")
         # chat2api's variables (API_PREFIX, AUTHORIZATION, CHATGPT_BASE_URL...) just below GPTGATE_*
         sources: list[PydanticBaseSettingsSource] = [
             init_settings,
@@ -433,11 +434,18 @@ class Settings(BaseSettings):
         return [k.get_secret_value() for k in self.api_keys]
 
 
+#: the config file named by ``--config`` while its settings are read (it wins over
+#: ``GPTGATE_CONFIG``); never written to the environment, where it would outlive the call
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("gptgate_config_file", default=None)
+
+
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Settings from flags (``overrides``, None values skipped), env, and the config file."""
-    if config is not None:
-        os.environ["GPTGATE_CONFIG"] = str(config)
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    token = _CONFIG_FILE.set(config)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    finally:
+        _CONFIG_FILE.reset(token)
 
 
 def is_loopback(host: str) -> bool:
