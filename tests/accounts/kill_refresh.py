@@ -1,6 +1,6 @@
 """Measure refresh-token losses under ``kill -9`` (issue 13, durability): a bounded loop.
 
-``python -m tests.accounts.kill_refresh [cycles] [accounts] [auth_delay_ms]`` starts the
+``python -m tests.accounts.kill_refresh [cycles] [accounts] [auth_delay_ms] [nosession]`` starts the
 simulator in this process, stores its seeded accounts in a fresh SQLite store, then ``cycles``
 times runs ``gptgate accounts refresh --all`` as a process and kills it with SIGKILL after a
 random pause, then runs it once to its end (what can be recovered, is). Each stored refresh token is checked against the simulator's own
@@ -41,10 +41,12 @@ class Tally:
     #: accounts left needing a new login at the end (after any recovery)
     lost: int
     revived_by_session: int
+    #: accounts left serving on their access token until it expires (no session to revive them)
+    serving_until_expiry: int
     seconds: float
 
 
-def _seed(simulator: RunningSimulator, store: Store, count: int) -> None:
+def _seed(simulator: RunningSimulator, store: Store, count: int, sessions: bool = True) -> None:
     for n, creds in enumerate(simulator.state.seed_accounts(count), 1):
         store.add(
             AccountRecord(
@@ -55,7 +57,7 @@ def _seed(simulator: RunningSimulator, store: Store, count: int) -> None:
                 access_token=creds.access_token,
                 refresh_token=creds.refresh_token,
                 id_token=creds.id_token,
-                session_token=creds.session_token,
+                session_token=creds.session_token if sessions else None,
                 expires_at=time.time() + 3600,
             )
         )
@@ -93,10 +95,10 @@ async def _one_cycle(env: dict[str, str], pause: float) -> None:
         await proc.wait()
 
 
-def _lost(simulator: RunningSimulator, store: Store) -> tuple[int, int]:
-    """(accounts whose stored refresh token is spent or dead, of which a session revived)."""
+def _lost(simulator: RunningSimulator, store: Store) -> tuple[int, int, int]:
+    """(accounts that need a new login, revived by their session, serving until expiry)."""
     tokens = simulator.state.logins.refresh_tokens
-    lost = revived = 0
+    lost = revived = orphaned = 0
     for record in store.list():
         known = tokens.get(record.refresh_token or "")
         spent = known is None or known.rotated or known.dead_code is not None
@@ -104,10 +106,14 @@ def _lost(simulator: RunningSimulator, store: Store) -> tuple[int, int]:
             lost += 1
         elif record.refresh_token is None and record.session_token:
             revived += 1
-    return lost, revived
+        elif record.refresh_token is None:
+            orphaned += 1
+    return lost, revived, orphaned
 
 
-async def measure(cycles: int, accounts: int, auth_delay_ms: float, seed: int = 13) -> Tally:
+async def measure(
+    cycles: int, accounts: int, auth_delay_ms: float, seed: int = 13, sessions: bool = True
+) -> Tally:
     rng = random.Random(seed)
     started = time.monotonic()
     simulator = await start_simulator(SimulatorConfig(auth_delay_ms=auth_delay_ms))
@@ -115,29 +121,29 @@ async def measure(cycles: int, accounts: int, auth_delay_ms: float, seed: int = 
         url = f"sqlite:///{Path(tmp) / 'kill.db'}"
         store = open_test_store(url)
         try:
-            _seed(simulator, store, accounts)
+            _seed(simulator, store, accounts, sessions)
             env = _env(simulator, url)
             for _ in range(cycles):
                 await _one_cycle(env, rng.uniform(0.8, 2.5))
             await _one_cycle(env, 120.0)  # one run to its end: what can be recovered, is
-            lost, revived = _lost(simulator, store)
+            lost, revived, orphaned = _lost(simulator, store)
             stats = simulator.state.logins.stats().get("refresh", {})
             rotations = sum(int(c.get("ok", 0)) for c in stats.values())
             refused = sum(1 for c in stats.values() if c.get("rejected"))
         finally:
             store.close()
             await simulator.close()
-    return Tally(cycles, accounts, rotations, refused, lost, revived, round(time.monotonic() - started, 1))
+    seconds = round(time.monotonic() - started, 1)
+    return Tally(cycles, accounts, rotations, refused, lost, revived, orphaned, seconds)
 
 
 def main() -> None:
-    args = [float(a) for a in sys.argv[1:]]
-    cycles, accounts, delay = (
-        (int(args[0]) if args else 40),
-        (int(args[1]) if len(args) > 1 else 40),
-        (args[2] if len(args) > 2 else 20.0),
-    )
-    tally = asyncio.run(measure(cycles, accounts, delay))
+    """``[cycles] [accounts] [auth_delay_ms] [nosession]``."""
+    args = sys.argv[1:]
+    cycles = int(args[0]) if args else 40
+    accounts = int(args[1]) if len(args) > 1 else 40
+    delay = float(args[2]) if len(args) > 2 else 20.0
+    tally = asyncio.run(measure(cycles, accounts, delay, sessions="nosession" not in args))
     print(orjson.dumps(asdict(tally)).decode())
 
 
