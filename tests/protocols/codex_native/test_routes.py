@@ -255,8 +255,10 @@ async def test_chatgpt_account_id_does_not_confuse_bring_your_own_token(
     simulator: RunningSimulator, tmp_path: Path
 ) -> None:
     """A client key with Codex's chatgpt-account-id beside it is served from the pool; a client's
-    own ChatGPT token with its account id is served from that account, as before."""
+    own ChatGPT token with its account id is served from that account, as before, and its
+    wham/usage shows that account's windows, not the pool's."""
     own = make_access_token("acct-own", plan="plus")
+    simulator.state.set_quota("acct-own", 2, None)  # its one turn spends half its 5-hour window
     async with codex_client(simulator, tmp_path, accounts(), api_keys=[KEY], byo_tokens=True) as (gw, http):
         status, _, _ = await call(http, "POST", gw.base_url + "/backend-api/codex/responses", turn())
         upstream = simulator.state.requests[-1]["headers"]
@@ -273,6 +275,10 @@ async def test_chatgpt_account_id_does_not_confuse_bring_your_own_token(
         upstream = simulator.state.requests[-1]["headers"]
         assert status == 200 and upstream["chatgpt-account-id"] == "acct-own"
         assert upstream["authorization"] == f"Bearer {own}"
+        mine = {"authorization": f"Bearer {own}", "chatgpt-account-id": "acct-own"}
+        _, _, raw = await call(http, "GET", gw.base_url + "/backend-api/wham/usage", **mine)
+        usage = orjson.loads(raw)  # its own account's windows, as its turn reported them
+        assert (usage["plan_type"], usage["rate_limit"]["primary_window"]["used_percent"]) == ("plus", 50)
 
 
 async def test_compaction_v2_in_a_turn_stays_with_its_account(

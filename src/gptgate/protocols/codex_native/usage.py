@@ -4,7 +4,8 @@
 (``accounts/pooled.py`` has the formula): integers throughout (Codex reads ``used_percent``,
 ``limit_window_seconds``, ``reset_after_seconds`` and ``reset_at`` as 32-bit integers) and a
 ``plan_type`` from the set it knows. A key without ``see_quota`` gets the neutral view (0 % or
-100 %, no plan). The same figures ride on every Codex-native turn as ``x-codex-*`` headers, so
+100 %, no plan); a client served from its own ChatGPT account (bring-your-own-token) sees that
+account's windows as its last turn reported them, nothing of the pool. The same figures ride on every Codex-native turn as ``x-codex-*`` headers, so
 Codex's status line shows the pool, never the account that happened to serve.
 
 ``wham/accounts/check`` lists the one "account" the client signed in as: the
@@ -63,13 +64,15 @@ DEFAULT_ACCOUNT: Final = "gptgate"
 
 def may_see_quota(call: CallContext) -> bool:
     """A stored key shows the pool's figures only with ``see_quota``; without stored keys (static
-    ``api_keys``, a loopback gateway, a client's own account) the operator's own clients do."""
+    ``api_keys``, a loopback gateway) the operator's own clients do."""
     return call.key is None or call.key.limits.see_quota
 
 
 async def pool_view(gateway: Gateway, call: CallContext, now: float | None = None) -> PooledQuota:
     """The figures this call may see, from the shared cool-downs and each account's windows."""
     now = time.time() if now is None else now
+    if call.byo is not None:  # a client's own account: its own windows, nothing of the pool
+        return pooled_quota([call.byo], {}, now=now)
     cooling = {k: c.until for k, c in (await gateway.state.cooldowns()).items()}
     pooled = pooled_quota(gateway.pool.accounts, cooling, now=now)
     return pooled if may_see_quota(call) else neutral(pooled, now)
@@ -79,6 +82,8 @@ def view_now(gateway: Gateway, call: CallContext, now: float | None = None) -> P
     """:func:`pool_view` without waiting on the shared state (each account's own cool-down):
     for the headers of a turn, which must not add a round trip."""
     now = time.time() if now is None else now
+    if call.byo is not None:
+        return pooled_quota([call.byo], {}, now=now)
     cooling = {a.id: a.cooldown_until for a in gateway.pool.accounts}
     pooled = pooled_quota(gateway.pool.accounts, cooling, now=now)
     return pooled if may_see_quota(call) else neutral(pooled, now)
@@ -139,7 +144,8 @@ async def refresh_stale(gateway: Gateway, now: float) -> None:
 
 async def wham_usage(request: web.Request) -> web.Response:
     gateway = gateway_of(request)
-    await refresh_stale(gateway, time.time())
+    if call_of(request).byo is None:
+        await refresh_stale(gateway, time.time())
     now = time.time()
     view = await pool_view(gateway, call_of(request), now)
     return json_response(usage_body(view, now))
