@@ -28,7 +28,11 @@ log = logging.getLogger("gptgate.app")
 TRACEBACK_EVERY_S = 60.0
 _traceback_logged: dict[tuple[str, str], float] = {}
 
-OPEN_PATHS = frozenset({"/", "/health", "/healthz", "/readyz", "/metrics", "/chat", "/chat/"})
+#: ``/backend-api/ps/mcp``: Codex's apps MCP client calls it without credentials; it gets the
+#: 404 the ChatGPT backend's stand-ins give (gptgate serves no apps), not a 401 to retry
+OPEN_PATHS = frozenset(
+    {"/", "/health", "/healthz", "/readyz", "/metrics", "/chat", "/chat/", "/backend-api/ps/mcp"}
+)
 #: no client key here: the admin console and API (their own auth), the chat page's files,
 #: generated-file downloads (the signed link is the authorization)
 OWN_AUTH_PREFIXES = ("/admin", "/chat/static/", "/files/")

@@ -8,8 +8,8 @@ the simulator behind it. Each answer is checked against what Codex accepted in t
 - the model list, the accounts check and the plugin page in the shapes Codex decodes (the
   accounts check with the workspace routing Codex 0.169 needs before its first turn: an
   ``https://`` origin, which is gptgate's own, and ``NO_CONSTRAINT``); the services gptgate does
-  not offer with the 404 Codex met in the capture (the MCP call, which carries no credential,
-  is refused);
+  not offer with the 404 Codex met in the capture (the MCP call too, which carries no
+  credential);
 - each turn as a stream Codex completes: ``text/event-stream``, ``sequence_number`` 0..n,
   ``response.created`` first, every output item added then done, one ``response.completed``
   last with the response id and usage; the first answer (reasoning items aside) is the tool call Codex ran
@@ -125,8 +125,6 @@ def _check_side_call(path: str, status: int, body: bytes, request: dict[str, Any
         assert entry["account_routing_override"] == "NO_CONSTRAINT"
     elif path == "/backend-api/ps/plugins/installed":
         assert (status, answer["plugins"], answer["pagination"]["next_page_token"]) == (200, [], None)
-    elif path == "/backend-api/ps/mcp":
-        assert status == 401  # Codex's MCP client sends no credential: refused, as Codex tolerates
     else:
         assert request["reply"]["status"] == 404, path
         assert (status, answer) == (404, {"detail": "Not Found"}), path
