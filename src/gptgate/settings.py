@@ -155,6 +155,12 @@ class Settings(BaseSettings):
         2, ge=0, le=10, description="Extra attempts (other accounts) before the first byte."
     )
     upstream_connections: int = Field(1024, ge=1, description="Connection pool size to the upstream.")
+    upstream_idle_connections: int = Field(
+        64, ge=0, description="Idle keep-alive connections kept per upstream host (more close when released)."
+    )
+    upstream_keepalive_seconds: float = Field(
+        15.0, gt=0, description="How long an idle upstream connection is kept for reuse."
+    )
 
     # -- the account (a pool of many comes with the account store)
     access_token: SecretStr | None = Field(None, description="ChatGPT access token (JWT) of the account.")

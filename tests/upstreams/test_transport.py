@@ -47,3 +47,42 @@ async def test_zstd_request_body_from_the_client(gateway: Served) -> None:
     ):
         assert resp.status == 200
         assert (await resp.json())["status"] == "completed"
+
+
+async def test_a_burst_leaves_a_bounded_number_of_idle_upstream_connections() -> None:
+    """200 requests at once open 200 connections; released, at most ``idle_connections`` stay."""
+    import asyncio
+
+    from aiohttp import web
+
+    from gptgate.upstreams.transport import AiohttpTransport, BoundedConnector
+    from tests.support import serve_app
+
+    gate = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await gate.wait()  # hold every request until all 200 are open
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/x", slow)
+    runner, base = await serve_app(app)
+    transport = AiohttpTransport(connect_timeout=5, idle_timeout=30, limit=1024, idle_connections=8)
+    try:
+
+        async def one() -> int:
+            resp = await transport.post(base + "/x", {}, b"{}")
+            await resp.read()
+            await resp.aclose(True)
+            return resp.status
+
+        calls = [asyncio.ensure_future(one()) for _ in range(200)]
+        await asyncio.sleep(0.5)
+        gate.set()
+        assert await asyncio.gather(*calls) == [200] * 200
+        connector = transport._client().connector
+        assert isinstance(connector, BoundedConnector)
+        assert connector.idle() == 8
+    finally:
+        await transport.close()
+        await runner.cleanup()

@@ -149,6 +149,8 @@ def build_transport(settings: Settings) -> Transport:
         connect_timeout=settings.connect_timeout,
         idle_timeout=settings.idle_timeout,
         limit=settings.upstream_connections,
+        idle_connections=settings.upstream_idle_connections,
+        keepalive_seconds=settings.upstream_keepalive_seconds,
     )
 
 

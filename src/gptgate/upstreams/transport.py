@@ -111,21 +111,56 @@ class _AiohttpResponse:
 _Route = tuple[aiohttp.ClientSession, URL | None]
 
 
+class BoundedConnector(aiohttp.TCPConnector):
+    """A connector that keeps at most ``idle_max`` idle keep-alive connections per host: after a
+    burst of a thousand streams the rest close as they are released, instead of a thousand idle
+    sockets waiting out the keep-alive timeout. (aiohttp has no such bound of its own; this leans
+    on its ``_release``/``_conns``, stable across its 3.x releases.)"""
+
+    def __init__(self, *, idle_max: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._idle_max = idle_max
+
+    def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
+        if not should_close and len(self._conns.get(key) or ()) >= self._idle_max:
+            should_close = True
+        super()._release(key, protocol, should_close=should_close)
+
+    def idle(self) -> int:
+        """Idle keep-alive connections held now."""
+        return sum(len(v) for v in self._conns.values())
+
+
 class AiohttpTransport:
     """One ``ClientSession`` per process (connection pooling, keep-alive), made in the running loop;
     one more per distinct SOCKS proxy."""
 
-    def __init__(self, *, connect_timeout: float, idle_timeout: float, limit: int) -> None:
+    def __init__(
+        self,
+        *,
+        connect_timeout: float,
+        idle_timeout: float,
+        limit: int,
+        idle_connections: int = 64,
+        keepalive_seconds: float = 15.0,
+    ) -> None:
         self._timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=connect_timeout, sock_read=idle_timeout
         )
         self._limit = limit
+        self._idle_max = idle_connections
+        self._keepalive = keepalive_seconds
         self._session: aiohttp.ClientSession | None = None
         self._routes: dict[str, _Route] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=60, ttl_dns_cache=300)
+            connector = BoundedConnector(
+                idle_max=self._idle_max,
+                limit=self._limit,
+                keepalive_timeout=self._keepalive,
+                ttl_dns_cache=300,
+            )
             self._session = self._new_session(connector)
         return self._session
 
@@ -167,7 +202,7 @@ class AiohttpTransport:
             password=url.password,
             rdns=url.scheme in ("socks5h", "socks4a"),
             limit=self._limit,
-            keepalive_timeout=60,
+            keepalive_timeout=self._keepalive,
         )
         return self._new_session(connector)
 
