@@ -7,6 +7,7 @@ wire bytes). The dispatcher's open stream is one ``EventStream``; nothing here k
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar, Protocol
 
@@ -33,7 +34,7 @@ class StreamEncoder(Protocol):
 Handler = Callable[[Any, JSONObject, list[bytes]], None]
 
 
-class TableEncoder:
+class TableEncoder(ABC):
     """The shared body of the translating encoders (chat, Anthropic, Gemini).
 
     ``feed`` dispatches each event to the class's handler table (one function per event type;
@@ -68,5 +69,6 @@ class TableEncoder:
     def _frame(self, out: list[bytes]) -> bytes:
         return b"".join(out)
 
+    @abstractmethod
     def _on_failed(self, data: JSONObject, out: list[bytes]) -> None:
-        raise NotImplementedError  # each encoder renders a failure in its protocol
+        """Render a failure (``response.failed``, ``error``, ended early) in the encoder's protocol."""
