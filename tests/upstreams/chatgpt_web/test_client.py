@@ -12,9 +12,10 @@ from gptgate.canonical.fold import Folder
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.simulator.server import RunningSimulator
 from gptgate.simulator.web import WEB_KEY
-from gptgate.upstreams.chatgpt_web.client import ChatGptWebUpstream, WebStream
+from gptgate.upstreams.chatgpt_web.client import ChatGptWebUpstream
 from gptgate.upstreams.chatgpt_web.encode import F_CONVERSATION_PATH, ConversationOptions
 from gptgate.upstreams.chatgpt_web.errors import ModelCapExceeded
+from gptgate.upstreams.stream import DecodedStream
 from gptgate.upstreams.transport import AiohttpTransport
 from tests.support import test_account as account
 
@@ -37,7 +38,7 @@ async def upstream(simulator: RunningSimulator) -> AsyncIterator[ChatGptWebUpstr
     await web.close()
 
 
-async def answer(stream: WebStream) -> dict[str, Any]:
+async def answer(stream: DecodedStream) -> dict[str, Any]:
     folder = Folder()
     try:
         async for batch in stream.batches():

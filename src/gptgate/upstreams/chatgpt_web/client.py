@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from urllib.parse import urljoin
 
 import orjson
 
 from gptgate import errors
 from gptgate.accounts.model import Account
-from gptgate.canonical.events import Event
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.canonical.tokens import count_request
 from gptgate.files.links import Download, FileLink, LinkSigner
@@ -40,44 +39,13 @@ from gptgate.upstreams.chatgpt_web.files import Media, PartKey, Uploaded, Upload
 from gptgate.upstreams.chatgpt_web.models import WebModel, parse_models, resolve
 from gptgate.upstreams.egress import PROXY_COOLDOWN, Egress, EgressProxyUnavailable, mask
 from gptgate.upstreams.fetch import Fetcher, FetchPolicy
+from gptgate.upstreams.stream import DecodedStream
 from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
 
 log = logging.getLogger("gptgate.upstream.chatgpt_web")
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 )
-
-
-class WebStream:
-    """One streaming answer; see ``UpstreamStream``."""
-
-    __slots__ = ("_closed", "_resp", "decoder")
-
-    def __init__(self, resp: TransportResponse, decoder: WebStreamDecoder) -> None:
-        self._resp = resp
-        self.decoder = decoder
-        self._closed = False
-
-    async def batches(self) -> AsyncIterator[list[Event]]:
-        decoder = self.decoder
-        try:
-            async for chunk in self._resp.chunks():
-                events = decoder.feed(chunk)  # after the end it still reads a late title
-                if events:
-                    yield events
-            tail = decoder.flush() if decoder.terminal is None else []
-        except Exception as exc:  # a transport failure ends the stream in-band
-            if decoder.terminal is not None:
-                return
-            log.warning("web upstream stream broke: %s", exc.__class__.__name__)
-            tail = [decoder.cut("stream_disconnected", f"upstream stream broke ({exc.__class__.__name__})")]
-        if tail:
-            yield tail
-
-    async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._resp.aclose(self.decoder.terminal is not None)
 
 
 class ChatGptWebUpstream:
@@ -120,7 +88,7 @@ class ChatGptWebUpstream:
 
     async def open(
         self, request: CanonicalRequest, account: Account, follow_up: FollowUp | None = None
-    ) -> WebStream:
+    ) -> DecodedStream:
         model = _web_model(request.model, self.listed)
         media = await self._uploader.read(request)
         proxy = self._egress.proxy_for(account)
@@ -156,7 +124,7 @@ class ChatGptWebUpstream:
                     self.links.sign(self.name, account.id, pointer, cid)
                 ),
             )
-            return WebStream(resp, decoder)
+            return DecodedStream(resp, decoder, log, read_after_end=True)  # a late title
         assert last is not None
         raise last
 

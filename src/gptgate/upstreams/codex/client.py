@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import orjson
 
 from gptgate import errors
 from gptgate.accounts.model import Account, Quota
-from gptgate.canonical.events import Event
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.types import JSONObject
 from gptgate.upstreams.base import UnaryReply
@@ -36,48 +35,10 @@ from gptgate.upstreams.codex.unary import (
 )
 from gptgate.upstreams.codex.usage import fetch_usage
 from gptgate.upstreams.egress import PROXY_COOLDOWN, BaseURLs, Egress, EgressProxyUnavailable, mask
+from gptgate.upstreams.stream import DecodedStream
 from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
 
 log = logging.getLogger("gptgate.upstream.codex")
-
-
-class CodexStream:
-    """One streaming answer; see ``UpstreamStream``."""
-
-    __slots__ = ("_closed", "_decoder", "_resp")
-
-    def __init__(self, resp: TransportResponse) -> None:
-        self._resp = resp
-        self._decoder = CodexStreamDecoder()
-        self._closed = False
-
-    async def batches(self) -> AsyncIterator[list[Event]]:
-        decoder = self._decoder
-        try:
-            async for chunk in self._resp.chunks():
-                if decoder.terminal is not None:
-                    continue  # drain to the end so the connection can be reused
-                events = decoder.feed(chunk)
-                if events:
-                    yield events
-            tail = decoder.flush() if decoder.terminal is None else []
-        except Exception as exc:  # any transport failure ends the stream in-band
-            if decoder.terminal is not None:
-                return
-            log.warning("upstream stream broke: %s", exc.__class__.__name__)
-            tail = [
-                decoder.cut(
-                    "stream_disconnected",
-                    f"upstream stream broke before response.completed ({exc.__class__.__name__})",
-                )
-            ]
-        if tail:
-            yield tail
-
-    async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._resp.aclose(self._decoder.terminal is not None)
 
 
 class CodexUpstream:
@@ -115,7 +76,7 @@ class CodexUpstream:
         except ProxyFailed as exc:
             raise _proxy_error(exc, account) from exc
 
-    async def open(self, request: CanonicalRequest, account: Account) -> CodexStream | CodexSocketStream:
+    async def open(self, request: CanonicalRequest, account: Account) -> DecodedStream | CodexSocketStream:
         body = orjson.dumps(encode_body(request))
         headers = build_headers(
             request, account, originator=self._originator, version=self._version, agent=self._agent
@@ -147,7 +108,7 @@ class CodexUpstream:
                 data = await resp.read()
                 await resp.aclose(True)
                 raise classify(resp.status, resp.headers, data)
-            return CodexStream(resp)
+            return DecodedStream(resp, CodexStreamDecoder(), log)
         raise AssertionError("unreachable: the last base returns or raises")
 
     async def compact(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply:
