@@ -18,7 +18,11 @@ sends no ``chatgpt-account-id``, is served exactly like gptgate):
 * ``gptgate-chat-web`` (burst phase, first worker count only): gptgate chat for a web model
   (``gpt-4o``) through the ChatGPT web upstream (``GPTGATE_CHATGPT_BASE_URLS`` = the simulator,
   which answers in delta encoding v1 with as many text appends as the Codex reply has text
-  deltas), against ``gptgate-chat``.
+  deltas), against ``gptgate-chat``;
+* ``gptgate-responses-ws`` (burst phase, first worker count only): the same Responses turns as
+  ``gptgate-responses``, on the same server, each sent as a ``response.create`` frame over one
+  client WebSocket per load-client worker (``GET /v1/responses`` upgraded; one frame per stream
+  event back), against ``gptgate-responses``.
 
 Every other gptgate server runs with ``GPTGATE_ACCOUNT_STORE=false``: with the store on, gptgate
 would open the operator's default store in ``~/.local/share/gptgate``.
@@ -90,6 +94,7 @@ class Contender:
     path: str
     settle: float = 0.0  # seconds of quiet before and after each measured window (see SETTLE_S)
     model: str = "gpt-5.5"  # the model its requests name (a Codex one, or a web one)
+    transport: str = "http"  # "http": one streamed POST per turn; "ws": frames over a kept socket
 
 
 DIRECT = Contender("direct", None, "responses", CODEX_PATH)
@@ -112,12 +117,16 @@ GW_CHAT_WEB = Contender("gptgate-chat-web", "gw-web", "chat", "/v1/chat/completi
 #: the web upstream's chat, and the Codex chat it is compared with
 WEB_PAIRS = ((GW_CHAT_WEB, GW_CHAT),)
 WEB = (GW_CHAT_WEB,)
+GW_RESP_WS = Contender("gptgate-responses-ws", "gw", "responses", "/v1/responses", transport="ws")
+#: the Responses WebSocket, and the HTTP stream of the same turns it is compared with
+WS_PAIRS = ((GW_RESP_WS, GW_RESP),)
+WS = (GW_RESP_WS,)
 ALL = (DIRECT, YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # time to first token
 RELAYS = (YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # memory of idle streams
 SERVERS = ("floor", "gw", "gw-curl")
-BURST_ALL = (*ALL, *POOL, *OPS, *WEB)  # burst CPU and streams/s, first worker count
+BURST_ALL = (*ALL, *POOL, *OPS, *WEB, *WS)  # burst CPU and streams/s, first worker count
 BURST_LATER = (*RELAYS, *POOL)  # the other worker counts
-BURST_RELAYS = (*RELAYS, *POOL, *OPS, *WEB)  # every server contender of the burst phase
+BURST_RELAYS = (*RELAYS, *POOL, *OPS, *WEB, *WS)  # every server contender of the burst phase
 
 
 def user_text(deltas: int) -> str:
@@ -304,8 +313,9 @@ def start_server(
 def request_of(
     contender: Contender, sim: Simulator, bases: dict[str, str], deltas: int, client_key: str | None = None
 ) -> dict[str, Any]:
-    """URL, headers and body of ``contender``'s request, for the load client's spec (with
-    ``Authorization: Bearer <client_key>`` when given)."""
+    """URL, headers, body and transport of ``contender``'s request, for the load client's spec
+    (with ``Authorization: Bearer <client_key>`` when given). Over a WebSocket the URL is the
+    ``ws://`` one and the body the ``response.create`` frame of each turn."""
     if contender.server is None:
         headers = {
             "authorization": f"Bearer {sim.token}",
@@ -313,9 +323,14 @@ def request_of(
             "content-type": "application/json",
             "accept": "text/event-stream",
         }
-        return {"url": sim.url + contender.path, "headers": headers, "body": responses_body(deltas)}
+        body = responses_body(deltas)
+        return {"url": sim.url + contender.path, "headers": headers, "body": body, "transport": "http"}
     body = chat_body(deltas, contender.model) if contender.kind == "chat" else responses_body(deltas)
     headers = {"content-type": "application/json", "accept": "text/event-stream"}
     if client_key is not None:
         headers["authorization"] = f"Bearer {client_key}"
-    return {"url": bases[contender.server] + contender.path, "headers": headers, "body": body}
+    url = bases[contender.server] + contender.path
+    if contender.transport == "ws":
+        url, body = "ws" + url.removeprefix("http"), {"type": "response.create", **body}
+        headers = {k: v for k, v in headers.items() if k == "authorization"}
+    return {"url": url, "headers": headers, "body": body, "transport": contender.transport}

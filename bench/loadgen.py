@@ -10,6 +10,11 @@ object per line: it reads a spec, then, by its ``mode``:
   ``streams`` streams and hold each once its first bytes arrived, print ``{"opened": {...}}``,
   wait for a line, close them all and print the result.
 
+With ``"transport": "ws"`` (burst only) each worker keeps one WebSocket, opened before the
+warm-up, and sends its turns over it one after the other: the body is the ``response.create``
+frame, and each text frame back is one stream event, validated like a Responses stream's
+``data:`` payload.
+
 Validation: a chat stream must end with ``data: [DONE]``, carry ``expect_deltas`` content
 deltas and a ``finish_reason``; a Responses stream must carry ``expect_deltas``
 ``response.output_text.delta`` events and end with ``response.completed``.
@@ -22,6 +27,7 @@ import contextlib
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +54,7 @@ class Spec:
     streams: int = 0
     open_timeout: float = 30.0
     stagger: float = 0.0  # seconds between the first requests of two workers (measured run only)
+    transport: str = "http"  # "http" | "ws" (one kept WebSocket per worker)
 
     @classmethod
     def parse(cls, raw: str) -> Spec:
@@ -86,7 +93,7 @@ class StreamCheck:
             start = end + 2
         self.buf = buf[start:]
 
-    def record(self, data: bytes) -> None:
+    def record(self, data: bytes | str) -> None:
         if self.done:
             raise StreamError("data after end")
         if self.kind == "chat":
@@ -94,7 +101,7 @@ class StreamCheck:
         else:
             self.responses(data)
 
-    def chat(self, data: bytes) -> None:
+    def chat(self, data: bytes | str) -> None:
         if data == b"[DONE]":
             self.done = True
             return
@@ -112,7 +119,7 @@ class StreamCheck:
             if choice.get("finish_reason"):
                 self.finished = True
 
-    def responses(self, data: bytes) -> None:
+    def responses(self, data: bytes | str) -> None:
         obj = orjson.loads(data)
         kind = obj.get("type", "")
         if kind == "response.output_text.delta":
@@ -157,27 +164,77 @@ async def one_stream(session: aiohttp.ClientSession, spec: Spec, tally: Tally | 
                 check.feed(chunk)
         check.verdict()
     except (StreamError, aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
-        if tally is not None:
-            tally.errors[str(exc) if isinstance(exc, StreamError) else type(exc).__name__] += 1
+        tally_stream(tally, check, start, exc)
         return
-    if tally is not None:
-        tally.ok += 1
-        tally.latency.append(time.perf_counter() - start)
-        tally.extra_chunks += check.extra
-        if check.first_content is not None:
-            tally.ttft.append(check.first_content - start)
+    tally_stream(tally, check, start, None)
 
 
-async def run_many(
-    session: aiohttp.ClientSession, spec: Spec, count: int, tally: Tally | None, stagger: float = 0.0
-) -> None:
+Turn = Callable[[int, "Tally | None"], Awaitable[None]]
+
+
+def tally_stream(tally: Tally | None, check: StreamCheck, start: float, error: Exception | None) -> None:
+    """Count one stream (or turn): its error kind, or its latency and time to first content."""
+    if tally is None:
+        return
+    if error is not None:
+        tally.errors[str(error) if isinstance(error, StreamError) else type(error).__name__] += 1
+        return
+    tally.ok += 1
+    tally.latency.append(time.perf_counter() - start)
+    tally.extra_chunks += check.extra
+    if check.first_content is not None:
+        tally.ttft.append(check.first_content - start)
+
+
+class Sockets:
+    """One WebSocket per worker, opened before the warm-up and kept for the measured run; a
+    socket that failed is opened again for its worker's next turn."""
+
+    def __init__(self, session: aiohttp.ClientSession, spec: Spec) -> None:
+        self.session, self.spec = session, spec
+        self.open: dict[int, aiohttp.ClientWebSocketResponse] = {}
+
+    async def connect(self, index: int) -> aiohttp.ClientWebSocketResponse:
+        ws = self.open.get(index)
+        if ws is None or ws.closed:
+            ws = await self.session.ws_connect(
+                self.spec.url, headers=self.spec.headers, max_msg_size=0, autoping=True
+            )
+            self.open[index] = ws
+        return ws
+
+    async def turn(self, index: int, tally: Tally | None) -> None:
+        """One ``response.create`` frame, then its event frames up to the terminal one."""
+        check = StreamCheck(self.spec.kind, self.spec.expect_deltas)
+        start = time.perf_counter()
+        try:
+            ws = await self.connect(index)
+            await ws.send_str(self.spec.body.decode())
+            while not check.done:
+                msg = await ws.receive(self.spec.timeout)
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    raise StreamError(f"ws {msg.type.name.lower()}")
+                check.record(msg.data)
+            check.verdict()
+        except (StreamError, aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+            if index in self.open:
+                await self.open.pop(index).close()  # its state is unknown: the next turn reopens
+            tally_stream(tally, check, start, exc)
+            return
+        tally_stream(tally, check, start, None)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(ws.close() for ws in self.open.values()), return_exceptions=True)
+
+
+async def run_many(spec: Spec, turn: Turn, count: int, tally: Tally | None, stagger: float = 0.0) -> None:
     counter = iter(range(count))
 
     async def worker(index: int) -> None:
         if stagger:
             await asyncio.sleep(index * stagger)
         for _ in counter:
-            await one_stream(session, spec, tally)
+            await turn(index, tally)
 
     await asyncio.gather(*(worker(i) for i in range(min(spec.concurrency, count))))
 
@@ -198,16 +255,31 @@ async def burst(spec: Spec) -> None:
     connector = aiohttp.TCPConnector(limit=spec.concurrency, keepalive_timeout=60)
     timeout = aiohttp.ClientTimeout(total=spec.timeout, sock_connect=10)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        await run_many(session, spec, spec.warmup, None)
-        emit({"ready": True})
-        await wait_line()
-        tally = Tally()
-        start = time.perf_counter()
+        sockets = Sockets(session, spec)
+        turn: Turn
+        if spec.transport == "ws":
+            turn = sockets.turn
+            await asyncio.gather(*(sockets.connect(i) for i in range(spec.concurrency)))
+        else:
+
+            async def turn(index: int, tally: Tally | None) -> None:
+                await one_stream(session, spec, tally)
+
         try:
-            await asyncio.wait_for(run_many(session, spec, spec.requests, tally, spec.stagger), spec.deadline)
-        except TimeoutError:
-            tally.errors["deadline"] += spec.requests - tally.ok - sum(tally.errors.values())
-        wall = time.perf_counter() - start
+            await run_many(spec, turn, spec.warmup, None)
+            emit({"ready": True})
+            await wait_line()
+            tally = Tally()
+            start = time.perf_counter()
+            try:
+                await asyncio.wait_for(
+                    run_many(spec, turn, spec.requests, tally, spec.stagger), spec.deadline
+                )
+            except TimeoutError:
+                tally.errors["deadline"] += spec.requests - tally.ok - sum(tally.errors.values())
+            wall = time.perf_counter() - start
+        finally:
+            await sockets.close()
     emit(
         {
             "ok": tally.ok,

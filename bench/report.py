@@ -19,11 +19,13 @@ from contenders import (
     RELAYS,
     WEB,
     WEB_PAIRS,
+    WS,
+    WS_PAIRS,
     YARDSTICK,
 )
 
 GPTGATE = (GW_CHAT.name, GW_RESP.name)  # the default (aiohttp) transport: the targets apply
-VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in (*POOL, *OPS, *WEB)))
+VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in (*POOL, *OPS, *WEB, *WS)))
 TTFT_LIMITS = {1: 1.0, 32: 3.0}  # ms of added time to first token (c=256: reported only)
 CPU_LIMIT, EVENT_LIMIT, IDLE_LIMIT = 1.5, 1.5, 1.3
 POOL_LIMIT = 1.10  # 50-account pool ÷ one account, CPU per request and per event
@@ -31,6 +33,7 @@ POOL_LIMIT = 1.10  # 50-account pool ÷ one account, CPU per request and per eve
 OPS_FIXED_LIMIT, OPS_EVENT_LIMIT = 1.05, 1.02
 ENCODER_LIMIT = 1.5  # Anthropic / Gemini encoder ÷ chat encoder, CPU per event
 WEB_LIMIT = 1.5  # gptgate chat on the web upstream ÷ on Codex, CPU per event
+WS_LIMIT = 1.0  # a Responses turn over the WebSocket ÷ the same turn as an HTTP stream, CPU per turn
 Record = dict[str, Any]
 
 
@@ -201,6 +204,8 @@ def summarize(
     }
     # the web upstream's chat ÷ the Codex chat, same figures and spread as the operator's side
     web = {"workers": w, "ratios": ops_ratios(raw_burst, w, WEB_PAIRS), "decoders": decoders or {}}
+    # the Responses WebSocket ÷ the same turns as HTTP streams on the same server, same figures
+    websocket = {"workers": w, "ratios": ops_ratios(raw_burst, w, WS_PAIRS)}
     return {
         "burst": burst,
         "cpu": cpu,
@@ -214,8 +219,9 @@ def summarize(
         "pool": pool,
         "ops": ops,
         "web": web,
+        "websocket": websocket,
         "encoders": (encoders or {}).get("summary", {}),
-        "targets": targets(ratios, lat, pool, (encoders or {}).get("summary", {}), ops, web),
+        "targets": targets(ratios, lat, pool, (encoders or {}).get("summary", {}), ops, web, websocket),
         "errors": sum(sum(r["errors"].values()) for r in (*raw_burst, *ttft)),
         "idle_not_open": sum(r["streams"] - r["open"] for r in idle),
         "extra_chunks": sum(r["extra_chunks"] for r in raw_burst),
@@ -264,6 +270,7 @@ def targets(
     encoders: Record | None = None,
     ops: Record | None = None,
     web: Record | None = None,
+    websocket: Record | None = None,
 ) -> list[Record]:
     out: list[Record] = []
 
@@ -293,6 +300,8 @@ def targets(
         add("operator side CPU per event", name, r["per_event"], OPS_EVENT_LIMIT, f"× {r['vs']}")
     for name, r in (web or {}).get("ratios", {}).items():
         add("web upstream CPU per event", name, r["per_event"], WEB_LIMIT, f"× {r['vs']}")
+    for name, r in (websocket or {}).get("ratios", {}).items():
+        add("WebSocket CPU per turn (50 deltas)", name, r["per_stream_50"], WS_LIMIT, f"× {r['vs']}")
     for variant, row in (encoders or {}).items():
         for name, v in row.items():
             if name != "chat":
@@ -326,7 +335,7 @@ def markdown(results: Record) -> str:
     out = [f"# gptgate benchmark, {meta['date']} ({meta['mode']})", "", meta["machine"], ""]
     out += [*cpu_table(s), "", *throughput_table(s["burst"]), ""]
     out += [*ttft_table(s["ttft"], meta), "", *idle_table(results["idle"], s), ""]
-    out += [*pool_table(s), "", *ops_table(s), "", *web_table(s), ""]
+    out += [*pool_table(s), "", *ops_table(s), "", *web_table(s), "", *ws_table(s), ""]
     out += [*encoder_table(results.get("encoders") or {}), ""]
     out += ["## Targets", ""]
     rows = [
@@ -552,15 +561,7 @@ def web_table(s: Record) -> list[str]:
     web, cpu = s.get("web") or {}, s["cpu"]
     if not web.get("ratios"):
         return []
-    rows = []
-    for name, r in web["ratios"].items():
-        mine, theirs = cpu.get(name, {}), cpu.get(r["vs"], {})
-        row = [name, r["vs"]]
-        for figure, key in OPS_FIGURES:
-            spread = r[f"{figure}_spread"]
-            row += [f"{fmt(mine.get(key))} / {fmt(theirs.get(key))}",
-                    fmt(r[figure], "×") + ("" if spread is None else f" (±{fmt(spread / 2)})")]  # fmt: skip
-        rows.append(row)
+    rows = pair_rows(web["ratios"], cpu)
     head = ["contender", "vs", "fixed ms/request", "ratio", "µs/event", "ratio", "ms/stream @50", "ratio"]
     title = (
         f"## Web upstream: chat on the ChatGPT web backend (delta-v1) vs chat on Codex (burst, "
@@ -579,4 +580,41 @@ def web_table(s: Record) -> list[str]:
             "",
             *table(["decoder", *(f"µs/event @{n}" for n in lengths)], rows),
         ]
+    return out
+
+
+def pair_rows(pairs: Record, cpu: Record) -> list[list[str]]:
+    """One row per compared pair: each figure as ``mine / theirs`` and the ratio ± half spread."""
+    rows = []
+    for name, r in pairs.items():
+        mine, theirs = cpu.get(name, {}), cpu.get(r["vs"], {})
+        row = [name, r["vs"]]
+        for figure, key in OPS_FIGURES:
+            spread = r[f"{figure}_spread"]
+            row += [f"{fmt(mine.get(key))} / {fmt(theirs.get(key))}",
+                    fmt(r[figure], "×") + ("" if spread is None else f" (±{fmt(spread / 2)})")]  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def ws_table(s: Record) -> list[str]:
+    """Responses turns over one kept WebSocket per client worker against the same turns as HTTP
+    streams, on the same server: CPU per turn (the 50-delta column) and its fit."""
+    ws, cpu = s.get("websocket") or {}, s["cpu"]
+    if not ws.get("ratios"):
+        return []
+    head = ["contender", "vs", "fixed ms/turn", "ratio", "µs/event", "ratio", "ms/turn @50", "ratio"]
+    title = (
+        f"## Responses over WebSocket vs HTTP streams (burst, {ws['workers']} workers; WS / HTTP; "
+        f"limit {WS_LIMIT}× per turn)"
+    )
+    out = [title, "", *table(head, pair_rows(ws["ratios"], cpu)), ""]
+    out.append(
+        "One client WebSocket per load-client worker, opened before the warm-up, carries that "
+        "worker's turns one after the other (a `response.create` frame, one frame per event back). "
+        "Ratios are medians of per-repetition ratios; ± is half their spread."
+    )
+    for name, r in ws["ratios"].items():
+        parts = [f"{figure} {', '.join(fmt(v) for v in r[f'{figure}_reps'])}" for figure, _ in OPS_FIGURES]
+        out += ["", f"Per repetition, {name} ÷ {r['vs']}: " + "; ".join(parts) + "."]
     return out

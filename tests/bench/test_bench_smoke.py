@@ -25,13 +25,14 @@ CONTENDERS = ("direct", *RELAYS)
 POOL = ("gptgate-chat-pool50", "gptgate-responses-pool50")  # burst phase only
 OPS = ("gptgate-chat-bare", "gptgate-chat-ops")  # burst phase, first worker count only
 WEB = ("gptgate-chat-web",)  # burst phase, first worker count only
-BURST_CONTENDERS = (*CONTENDERS, *POOL, *OPS, *WEB)
-GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl", *POOL, *OPS, *WEB)
+WS = ("gptgate-responses-ws",)  # burst phase, first worker count only
+BURST_CONTENDERS = (*CONTENDERS, *POOL, *OPS, *WEB, *WS)
+GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl", *POOL, *OPS, *WEB, *WS)
 TOP = {"meta", "burst", "ttft", "idle", "pool_check", "ops_check", "encoders", "decoders", "summary"}
 META = {"date", "mode", "machine", "versions", "duration_s", "yardstick", "ttft_upstream", "plan", "pinning"}
 SUMMARY = {
     "burst", "cpu", "cpu_by_workers", "cpu_yardstick", "throughput", "ttft", "idle", "ratios", "curl_vs_aiohttp",
-    "pool", "ops", "web", "encoders", "targets", "errors", "idle_not_open", "extra_chunks",
+    "pool", "ops", "web", "websocket", "encoders", "targets", "errors", "idle_not_open", "extra_chunks",
 }  # fmt: skip
 CPU = {"workers", "fixed_ms", "per_event_us", "per_stream_50_ms"}
 TTFT = {"p50_ms", "p95_ms", "added_p50_ms", "added_p95_ms", "ok", "errors"}
@@ -114,7 +115,7 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
         has(s["cpu"][name], CPU, f"cpu {name}")
         has(s["cpu_by_workers"]["w1"][name], CPU, f"cpu w1 {name}")
         assert set(s["throughput"]["relays"][name]) == {"w1", "w2"}
-    for name in (*OPS, *WEB):  # the first worker count only
+    for name in (*OPS, *WEB, *WS):  # the first worker count only
         has(s["cpu"][name], CPU, f"cpu {name}")
         has(s["cpu_by_workers"]["w2"][name], CPU, f"cpu w2 {name}")
         assert name not in s["cpu_by_workers"]["w1"]
@@ -148,10 +149,17 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
     assert s["web"]["ratios"]["gptgate-chat-web"]["vs"] == "gptgate-chat"
     has(s["web"]["decoders"], DECODERS, "web decoders")
     kinds = [t["target"] for t in s["targets"]]
-    assert len(kinds) == 10 + 2 * len(POOL) + 2 + 1 + sum(len(row) - 1 for row in encoders.values())
+    assert len(kinds) == 10 + 2 * len(POOL) + 2 + 1 + 1 + sum(len(row) - 1 for row in encoders.values())
     web = [t for t in s["targets"] if t["target"].startswith("web")]
     assert [(t["target"], t["contender"], t["limit"], t["unit"]) for t in web] == [
         ("web upstream CPU per event", "gptgate-chat-web", 1.5, "× gptgate-chat"),
+    ]
+    assert set(s["websocket"]["ratios"]) == set(WS)
+    has(s["websocket"]["ratios"]["gptgate-responses-ws"], OPS_RATIO, "websocket ratios")
+    assert s["websocket"]["ratios"]["gptgate-responses-ws"]["vs"] == "gptgate-responses"
+    ws = [t for t in s["targets"] if t["target"].startswith("WebSocket")]
+    assert [(t["target"], t["contender"], t["limit"], t["unit"]) for t in ws] == [
+        ("WebSocket CPU per turn (50 deltas)", "gptgate-responses-ws", 1.0, "× gptgate-responses"),
     ]
     assert kinds.count("pool50 CPU per event") == len(POOL)
     ops = [t for t in s["targets"] if t["target"].startswith("operator side")]
@@ -215,3 +223,21 @@ def test_web_contender_streams_through_the_web_upstream(report: tuple[dict[str, 
     for name in ("codex", "web"):
         assert all(v > 0 for v in data["decoders"]["us_per_event"][name].values())
     assert "## Web upstream" in (report[1] / next(report[1].glob("*.md")).name).read_text()
+
+
+def test_websocket_contender_carries_every_turn(report: tuple[dict[str, Any], Path]) -> None:
+    """The WebSocket contender's turns all validated (every delta, ``response.completed`` as the
+    last frame of each turn) on the same server as the HTTP Responses contender, and the report
+    has its table."""
+    data = report[0]
+    runs = [r for r in data["burst"] if r["contender"] == "gptgate-responses-ws"]
+    assert runs and all(r["ok"] == r["requests"] and not r["errors"] for r in runs), runs
+    assert {r["workers"] for r in runs} == {2}
+    assert {r["deltas"] for r in runs} == {
+        r["deltas"] for r in data["burst"] if r["contender"] == "gptgate-responses"
+    }
+    assert all(r["cpu_ms_per_stream"] is not None for r in runs)
+    assert (
+        "## Responses over WebSocket vs HTTP streams"
+        in (report[1] / next(report[1].glob("*.md")).name).read_text()
+    )
