@@ -117,7 +117,7 @@ def _chosen_tools(turn: Turn, plan: TurnPlan) -> list[ToolRef]:
     if turn.tool_output is not None or (plan.fault is not None and plan.fault.kind in NO_TOOL_FAULTS):
         return []
     parallel = plan.parallel and turn.body.get("parallel_tool_calls") is True
-    return choose_tools(collect_tools(turn.body), turn.body.get("tool_choice"), parallel)
+    return choose_tools(collect_tools(turn.body), turn.body.get("tool_choice"), parallel, turn.user_text)
 
 
 def _reply_context(
