@@ -19,6 +19,7 @@ from tests.simulator.sim_helpers import (
     parse_sse,
     turn_body,
 )
+from tests.support import start_gateway
 
 BASH = function_tool(
     "Bash",
@@ -119,3 +120,105 @@ def test_naming_rules() -> None:
     assert quoted_value("with the `Bash` tool run `pwd`", "Bash") == "pwd"  # not the name itself
     assert quoted_value("don't use Read on 'a b.txt'", "Read") == "a b.txt"
     assert quoted_value("use Read", "Read") is None
+
+
+# -- through the gateway's Anthropic door, as Claude Code sends it ---------------------------------
+CLAUDE_TOOLS = [
+    {
+        "name": "Read",
+        "description": "Reads a file from the local filesystem.",
+        "input_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+                "file_path": {"description": "The absolute path to the file to read", "type": "string"},
+                "offset": {"type": "integer", "minimum": 0},
+            },
+            "required": ["file_path"],
+            "additionalProperties": False,
+        },
+    },
+    {
+        "name": "Bash",
+        "description": "Executes a given bash command.",
+        "input_schema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+                "command": {"description": "The command to execute", "type": "string"},
+                "timeout": {"type": "number"},
+                "description": {"type": "string"},
+            },
+            "required": ["command"],
+            "additionalProperties": False,
+        },
+    },
+]
+CLAUDE_HEADERS = {
+    "anthropic-version": "2023-06-01",
+    "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14",
+    "x-api-key": "sk-ant-fake-key",
+    "x-app": "cli",
+    "User-Agent": "claude-cli/2.1.197 (external, sdk-cli)",
+}
+REMINDER = (
+    "<system-reminder>\nUse the TodoWrite tool to plan; Read files before editing.\n</system-reminder>\n\n"
+)
+
+
+def sse_events(raw: bytes) -> list[dict[str, Any]]:
+    return [orjson.loads(line[6:]) for line in raw.decode().split("\n") if line.startswith("data: ")]
+
+
+async def test_claude_code_through_the_anthropic_door_runs_the_named_bash_command(
+    http: aiohttp.ClientSession, sim: RunningSimulator
+) -> None:
+    served = await start_gateway(sim.base_url)
+    try:
+        messages: list[dict[str, Any]] = [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": REMINDER},
+                    {
+                        "type": "text",
+                        "text": "Run `ls -la` with the Bash tool",
+                        "cache_control": {"type": "ephemeral"},
+                    },
+                ],
+            }
+        ]
+        body = {"model": "claude-opus-4-8", "max_tokens": 32000, "stream": True, "tools": CLAUDE_TOOLS}
+        url = served.base_url + "/v1/messages?beta=true"
+        async with http.post(url, json={**body, "messages": messages}, headers=CLAUDE_HEADERS) as response:
+            raw = await response.read()
+            assert response.status == 200, raw
+        events = sse_events(raw)
+        starts = [e["content_block"] for e in events if e["type"] == "content_block_start"]
+        assert [(b["type"], b["name"]) for b in starts if b["type"] == "tool_use"] == [("tool_use", "Bash")]
+        tool_use = next(b for b in starts if b["type"] == "tool_use")
+        partial = "".join(
+            e["delta"]["partial_json"]
+            for e in events
+            if e["type"] == "content_block_delta" and "partial_json" in e["delta"]
+        )
+        assert orjson.loads(partial) == {"command": "ls -la"}
+        stop = next(e for e in events if e["type"] == "message_delta")
+        assert stop["delta"]["stop_reason"] == "tool_use"
+
+        # Claude Code runs it and sends the result back: the model answers in text, the loop ends
+        messages += [
+            {"role": "assistant", "content": [{**tool_use, "input": {"command": "ls -la"}}]},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": tool_use["id"], "content": "total 0"}],
+            },
+        ]
+        async with http.post(url, json={**body, "messages": messages}, headers=CLAUDE_HEADERS) as response:
+            raw = await response.read()
+            assert response.status == 200, raw
+        events = sse_events(raw)
+        assert [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"] == ["text"]
+        assert next(e for e in events if e["type"] == "message_delta")["delta"]["stop_reason"] == "end_turn"
+    finally:
+        await served.close()
