@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import shutil
-import signal
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
+from tests.processes import serve_process
 from tests.protocols.codex_native.served import make_cert
 
 KEY = "gg-codex-binary-test"
@@ -43,41 +39,10 @@ def tls_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     """``gptgate serve --demo`` over HTTPS: (its base URL, the CA file that signed it)."""
     directory = tmp_path_factory.mktemp("tls")
     cert, key, ca = make_cert(directory)
-    env = {**os.environ, "GPTGATE_API_KEYS": orjson.dumps([KEY]).decode()}
-    args = ["serve", "--demo", "--port", "0", "--tls-cert", str(cert), "--tls-key", str(key)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gptgate", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        base = _wait_for_base(proc)
-        threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+    args = ("--demo", "--port", "0", "--tls-cert", str(cert), "--tls-key", str(key))
+    with serve_process(*args, env={"GPTGATE_API_KEYS": orjson.dumps([KEY]).decode()}) as base:
+        assert base.startswith("https://")
         yield base, ca
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-
-
-def _wait_for_base(proc: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + 30
-    assert proc.stderr is not None
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if m := re.search(r"listening on (https://\S+)", line):
-            return m.group(1)
-        if proc.poll() is not None:
-            raise RuntimeError(f"gptgate exited: {proc.stderr.read()}")
-    raise TimeoutError("gptgate serve --demo did not start")
-
-
-def _drain(proc: subprocess.Popen[str]) -> None:
-    assert proc.stderr is not None
-    for _ in proc.stderr:
-        pass
 
 
 def _unsigned_jwt(claims: dict[str, object]) -> str:

@@ -6,11 +6,7 @@ loopback site (by default such URLs are refused)."""
 from __future__ import annotations
 
 import base64
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -19,30 +15,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from openai import OpenAI
 
-from tests.e2e.conftest import _drain, _wait_for_base
 from tests.files.test_media import png
+from tests.processes import serve_process
 
 IMAGE = png(1024, 768)
 
 
 @pytest.fixture(scope="module")
 def files_demo() -> Iterator[str]:
-    env = {**os.environ, "GPTGATE_FETCH_ALLOW_PRIVATE": "true"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gptgate", "serve", "--demo", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env=env,
-    )
-    try:
-        base = _wait_for_base(proc)
-        threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+    with serve_process("--demo", "--port", "0", env={"GPTGATE_FETCH_ALLOW_PRIVATE": "true"}) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
 
 
 class _Image(BaseHTTPRequestHandler):

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +11,8 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.e2e.conftest import _drain, _wait_for_base
+from tests.processes import serve_process
 
-SERVE = [sys.executable, "-m", "gptgate", "serve", "--demo", "--port", "0"]
 SECRET = "AIzaPlantedSecret0042"
 CHATS = 6
 
@@ -26,22 +20,9 @@ CHATS = 6
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     log_file = tmp_path / "gateway.log"
-    env = {**os.environ, "GPTGATE_LOG_FILE": str(log_file)}
-    proc = subprocess.Popen(
-        [*SERVE, "--workers", "2", "--log-level", "debug"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        base = _wait_for_base(proc)
-        threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+    args = ("--demo", "--port", "0", "--workers", "2", "--log-level", "debug")
+    with serve_process(*args, env={"GPTGATE_LOG_FILE": str(log_file)}, stop_timeout=15) as base:
         yield base, log_file
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
 
 
 def total(text: str, name: str) -> float:
