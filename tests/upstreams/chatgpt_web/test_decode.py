@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from gptgate.canonical import events as ev
@@ -185,3 +186,29 @@ def test_hidden_messages_and_sticky_ops() -> None:
     _, events = decode(b"".join(records))
     assert [e.data["delta"] for e in events if e.type == ev.TEXT_DELTA] == ["ab", "cd"]
     assert fold(events)["output"][0]["content"][0]["text"] == "abcd"
+
+
+def test_strings_where_objects_belong_are_read_as_empty_not_a_crash() -> None:
+    """A record with ``metadata`` or ``author`` that is not an object (a gateway's quirk, a
+    truncated record) must not break the stream: the answer still arrives and the turn ends."""
+    message = {
+        "id": "m1",
+        "author": {"role": "assistant"},
+        "content": {"content_type": "text", "parts": ["Hello"]},
+        "status": "in_progress",
+        "recipient": "all",
+        "metadata": "not an object",
+    }
+    done = {**message, "status": "finished_successfully", "end_turn": True}
+    odd_author = {**message, "id": "m0", "author": "assistant"}
+    records = [
+        {"message": odd_author, "conversation_id": "c1"},
+        {"message": message, "conversation_id": "c1"},
+        {"message": done, "conversation_id": "c1"},
+        {"type": "server_ste_metadata", "metadata": ["x"]},
+    ]
+    body = b"".join(b"data: " + orjson.dumps(r) + b"\n\n" for r in records) + b"data: [DONE]\n\n"
+    _, events = decode(body)
+    response = fold(events)
+    assert response["status"] == "completed"
+    assert response["output"][-1]["content"][0]["text"] == "Hello"

@@ -250,7 +250,7 @@ class WebStreamDecoder:
         if render.is_answer(message):
             self._answer = message
             self.message_id = message_id or self.message_id
-            slug = (message.get("metadata") or {}).get("model_slug")
+            slug = render.field(message, "metadata").get("model_slug")
             self.model_slug = slug if isinstance(slug, str) else self.model_slug
         if text is None:
             return
@@ -301,7 +301,7 @@ class WebStreamDecoder:
             self.title = payload["title"]
 
     def _on_metadata(self, payload: JSONObject, out: list[Event]) -> None:
-        meta = payload.get("metadata") or {}
+        meta = render.field(payload, "metadata")
         if isinstance(meta.get("model_slug"), str):
             self.model_slug = meta["model_slug"]
         if isinstance(meta.get("plan_type"), str):

@@ -48,8 +48,15 @@ def is_answer(message: JSONObject) -> bool:
     )
 
 
+def field(message: JSONObject, name: str) -> JSONObject:
+    """``message[name]`` when it is an object, else empty: a record with a string or a list
+    where an object belongs (``author``, ``metadata``) is read as having nothing there."""
+    value = message.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def _role(message: JSONObject) -> str:
-    return str((message.get("author") or {}).get("role") or "")
+    return str(field(message, "author").get("role") or "")
 
 
 def _content(message: JSONObject) -> JSONObject:
@@ -114,7 +121,7 @@ def _assistant_text(message: JSONObject, link: Link) -> str | None:
 
 
 def _tool_text(message: JSONObject, link: Link) -> str | None:
-    if (message.get("author") or {}).get("name") in HIDDEN_RECIPIENTS:
+    if field(message, "author").get("name") in HIDDEN_RECIPIENTS:
         return None
     content = _content(message)
     kind = content.get("content_type")
@@ -147,5 +154,5 @@ def thoughts(message: JSONObject) -> list[JSONObject] | None:
 
 
 def finish_type(message: JSONObject) -> str | None:
-    details = (message.get("metadata") or {}).get("finish_details")
+    details = field(message, "metadata").get("finish_details")
     return str(details.get("type")) if isinstance(details, dict) and details.get("type") else None
