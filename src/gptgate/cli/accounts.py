@@ -15,7 +15,7 @@ import orjson
 
 from gptgate.accounts import ops
 from gptgate.accounts.ops import TOKENS, Entry, fingerprint, public, redact_url
-from gptgate.cli.store import store_group, store_of
+from gptgate.cli.store import echo_table, store_group, store_of
 
 if TYPE_CHECKING:
     from gptgate.storage import AccountRecord
@@ -118,9 +118,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         )
         for r in records
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    echo_table(rows)
 
 
 @accounts.command()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
-from gptgate.cli.store import store_group, store_of
+from gptgate.cli.store import echo_table, store_group, store_of
 
 if TYPE_CHECKING:
     from gptgate.keys.model import KeyLimits, KeyRecord
@@ -113,9 +113,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         )
         for r in records
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    echo_table(rows)
 
 
 @keys.command()

@@ -4,6 +4,7 @@ database failures as one-line errors instead of tracebacks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,3 +80,10 @@ def store_group(name: str, help: str) -> click.Group:
         ctx.obj = Opener(config, {"database_url": database_url, "data_dir": data_dir})
 
     return group
+
+
+def echo_table(rows: Sequence[Sequence[str]]) -> None:
+    """Print rows (the first is the header) as left-aligned columns two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
