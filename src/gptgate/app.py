@@ -13,6 +13,7 @@ from gptgate.admin.app import setup_admin
 from gptgate.chat.app import setup_chat
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, NotFoundError, RequestError
+from gptgate.files.links import CURRENT_REQUEST
 from gptgate.files.routes import setup_files
 from gptgate.gateway import Gateway
 from gptgate.http import API_PREFIX, CALL, GATEWAY, api_root, authorize, new_call
@@ -62,6 +63,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     gateway = request.app[GATEWAY]
     call = request[CALL] = new_call(request)
     REQUEST_ID.set(call.request_id)
+    CURRENT_REQUEST.set(request)  # the base of file links written into this answer
     door = door_of(request)
     if door is not None:
         call.door = door

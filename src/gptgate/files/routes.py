@@ -13,11 +13,10 @@ import logging
 from typing import Final
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from gptgate.errors import NotFoundError
 from gptgate.files.generated import GENERATED, GeneratedFiles
-from gptgate.files.links import CURRENT_REQUEST, PATH, FileLink, FileSource, LinkInvalid, signer_from_settings
+from gptgate.files.links import PATH, FileLink, FileSource, LinkInvalid, signer_from_settings
 from gptgate.gateway import Gateway
 from gptgate.http import GATEWAY
 
@@ -75,18 +74,6 @@ async def download(request: web.Request) -> web.StreamResponse:
     return response
 
 
-@web.middleware
-async def remember_request(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Keep the request at hand for the upstream that writes links into its answer."""
-    token = CURRENT_REQUEST.set(request)
-    try:
-        return await handler(request)
-    finally:
-        CURRENT_REQUEST.reset(token)
-
-
 def setup_files(app: web.Application, gateway: Gateway) -> None:
     app[GENERATED] = GeneratedFiles(signer_from_settings(gateway.settings))
     app.router.add_get(PATH + "{token}", download)
-    if gateway.settings.public_base_url is None:
-        app.middlewares.append(remember_request)
