@@ -71,10 +71,14 @@ def test_chat_documented_fields(body: dict[str, Any], param: str) -> None:
 
 
 def test_chat_accepts_valid_and_unknown_fields() -> None:
-    chat_decode(chat(frequency_penalty=-2, stop="x", temperature=0, some_future_field={"x": [None]}))
-    chat_decode(chat(stop=["a", "b"], metadata={"k": "v"}, reasoning_effort="xhigh"))
-    chat_decode(tool_turn({"name": "f", "arguments": '{"a": 1}'}))
-    chat_decode(image("low"))
+    req = chat_decode(chat(frequency_penalty=-2, stop="x", temperature=0, some_future_field={"x": [None]}))
+    assert req.ignored == ["temperature", "frequency_penalty", "stop"]
+    assert req.extras == {"some_future_field": {"x": [None]}}  # unknown: kept, not refused
+    req = chat_decode(chat(stop=["a", "b"], metadata={"k": "v"}, reasoning_effort="xhigh"))
+    assert (req.reasoning, req.ignored) == ({"effort": "xhigh"}, ["stop", "metadata"])
+    req = chat_decode(tool_turn({"name": "f", "arguments": '{"a": 1}'}))
+    assert [item["type"] for item in req.input] == ["message", "function_call", "function_call_output"]
+    assert chat_decode(image("low")).input[-1]["content"][0]["detail"] == "low"
 
 
 @pytest.mark.parametrize(
@@ -107,7 +111,9 @@ def test_responses_codex_shapes_pass() -> None:
         "store": False,
         "client_metadata": {"x": 1},
     }
-    responses_decode(body, {})
+    req = responses_decode(body, {})
+    assert req.reasoning == {"effort": "xhigh", "summary": "none"}
+    assert (req.text, req.extras) == ({"verbosity": "low"}, {"client_metadata": {"x": 1}})
 
 
 @pytest.mark.parametrize(
