@@ -21,24 +21,40 @@ from gptgate.canonical.names import NameMap, safe_id
 from gptgate.errors import RequestError, UnsupportedFeature
 from gptgate.protocols import fields as f
 from gptgate.protocols.gemini import keys as k
+from gptgate.protocols.gemini import rules as r
 from gptgate.protocols.gemini import signature
 from gptgate.types import JSONObject
 
 ROLES: Final = {"user": "user", "model": "assistant", "function": "user", "tool": "user"}
-#: Part fields that describe the part rather than carry its data.
-METADATA: Final = frozenset(
+_LEVELS: Final = ("UNSPECIFIED", "LOW", "MEDIUM", "HIGH", "ULTRA_HIGH")
+#: Part fields that describe the part rather than carry its data, with their checks (either
+#: spelling; google-genai ``types.Part``).
+_META_RULES: Final[dict[str, r.Check]] = {
+    "thought": r.BOOL,
+    "thoughtSignature": r.base64_bytes,
+    "videoMetadata": r.message({"startOffset": r.STR, "endOffset": r.STR, "fps": r.NUM}),
+    "partMetadata": r.OBJ,
+    "mediaResolution": r.message(
+        {"level": r.enum(*(f"MEDIA_RESOLUTION_{level}" for level in _LEVELS)), "numTokens": r.INT}
+    ),
+}
+METADATA: Final = {spelling: rule for n, rule in _META_RULES.items() for spelling in (n, k.snake(n))}
+_EXECUTABLE_CODE: Final = r.message(
+    {"code": r.STR, "language": r.enum("LANGUAGE_UNSPECIFIED", "PYTHON"), "id": r.STR}, "code"
+)
+_CODE_RESULT: Final = r.message(
     {
-        "thought",
-        "thoughtSignature",
-        "thought_signature",
-        "videoMetadata",
-        "video_metadata",
-        "partMetadata",
-        "part_metadata",
-        "mediaResolution",
-        "media_resolution",
+        "outcome": r.enum("OUTCOME_UNSPECIFIED", "OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED"),
+        "output": r.STR,
+        "id": r.STR,
     }
 )
+#: ``FunctionCall`` / ``FunctionResponse`` fields the decoder does not read.
+_CALL_EXTRAS: Final[r.Spec] = {"partialArgs": r.list_of(r.OBJ), "willContinue": r.BOOL}
+_RESPONSE_EXTRAS: Final[r.Spec] = {
+    "willContinue": r.BOOL,
+    "scheduling": r.enum("SCHEDULING_UNSPECIFIED", "SILENT", "WHEN_IDLE", "INTERRUPT"),
+}
 _TO_STANDARD_B64: Final = str.maketrans("-_", "+/")
 
 PartHandler = Callable[["ContentDecoder", Any, JSONObject, str], None]
@@ -76,26 +92,20 @@ class ContentDecoder:
         if role != self._role:
             self._flush()
             self._role = role
-        for j, value in enumerate(k.opt_list(content, "parts", path) or ()):
+        for j, value in enumerate(required_parts(content, path)):
             where = f"{path}parts[{j}]"
             self._part(f.as_obj(value, where), where + ".")
 
     # -- one part
     def _part(self, part: JSONObject, path: str) -> None:
-        key, sig = k.pick(part, "thoughtSignature")
+        key = data_field(part, path)
+        sig_key, sig = k.pick(part, "thoughtSignature")
         if sig is not None:
-            self._signature(sig, path + key)
-        data_keys = [name for name, value in part.items() if value is not None and name not in METADATA]
-        if not data_keys and sig is not None:
-            return  # a bare signature part (Gemini sends them at the end of a stream)
-        if len(data_keys) != 1:
-            what = "no data field" if not data_keys else f"several data fields ({', '.join(data_keys)})"
-            raise RequestError(
-                f"Invalid part at '{path[:-1]}': {what}; a part holds exactly one of text, "
-                "inlineData, fileData, functionCall, functionResponse.",
-                param=path[:-1],
-            )
-        key = data_keys[0]
+            self._signature(sig, path + sig_key)
+            if key is None:
+                return  # a bare signature part (Gemini sends them at the end of a stream)
+        if key is None:
+            raise _bad_part(path, "no data field")
         handler = _PART_HANDLERS.get(key)
         if handler is None:
             raise UnsupportedFeature(
@@ -106,7 +116,7 @@ class ContentDecoder:
     def _text(self, text: Any, part: JSONObject, path: str) -> None:
         if not isinstance(text, str):
             raise f.wrong_type(path, "a string", text)
-        if part.get("thought") is True or not text:
+        if k.pick(part, "thought")[1] is True or not text:
             return  # thoughts are summaries of the reasoning, which travels in the signature
         if self._role == "assistant" and self._message and self._message[-1]["type"] == "output_text":
             self._message[-1]["text"] += text
@@ -116,20 +126,25 @@ class ContentDecoder:
     def _inline_data(self, value: Any, part: JSONObject, path: str) -> None:
         blob = f.as_obj(value, path)
         mime = k.req_str(blob, "mimeType", path + ".")
-        data = k.req_str(blob, "data", path + ".")
+        data_key, data = k.pick(blob, "data")
+        if data is None:
+            raise r.missing(f"{path}.data")
+        r.base64_bytes(data, f"{path}.{data_key}")
         if "-" in data or "_" in data:  # proto JSON bytes may use the URL-safe alphabet
             data = data.translate(_TO_STANDARD_B64)
         url = f"data:{mime};base64,{data}"
+        name = k.opt_str(blob, "displayName", path + ".")
         if mime.startswith("image/"):
             self._media(items.image_part(url), path)
         else:
-            name = k.opt_str(blob, "displayName", path + ".") or _filename(mime)
+            name = name or _filename(mime)
             self._media(items.file_part(file_data=url, filename=name), path)
 
     def _file_data(self, value: Any, part: JSONObject, path: str) -> None:
         ref = f.as_obj(value, path)
         uri = k.req_str(ref, "fileUri", path + ".")
         mime = k.opt_str(ref, "mimeType", path + ".") or mimetypes.guess_type(uri)[0] or ""
+        k.opt_str(ref, "displayName", path + ".")
         if mime.startswith("image/"):
             self._media(items.image_part(uri), path)
         else:
@@ -148,6 +163,7 @@ class ContentDecoder:
         given = k.opt_str(call, "id", path + ".")
         call_id = safe_id(given) if given else self._new_id()
         args = k.opt_obj(call, "args", path + ".")
+        r.check_message(call, _CALL_EXTRAS, path + ".")
         self._calls.setdefault(name, deque()).append(call_id)
         self._item(items.function_call(call_id, name, orjson.dumps(args or {}).decode()))
 
@@ -155,6 +171,7 @@ class ContentDecoder:
         reply = f.as_obj(value, path)
         name = self._names.upstream(k.req_str(reply, "name", path + "."))
         given = k.opt_str(reply, "id", path + ".")
+        r.check_message(reply, _RESPONSE_EXTRAS, path + ".")
         waiting = self._calls.get(name)
         if given:
             call_id = safe_id(given)
@@ -183,13 +200,19 @@ class ContentDecoder:
             nested._part(f.as_obj(value, where), where + ".")
         return [items.text_part("user", text), *nested._message]
 
+    def _executable_code(self, value: Any, part: JSONObject, path: str) -> None:
+        _EXECUTABLE_CODE(value, path)
+        self._unsupported_code(value, part, path)
+
+    def _code_result(self, value: Any, part: JSONObject, path: str) -> None:
+        _CODE_RESULT(value, path)
+        self._unsupported_code(value, part, path)
+
     def _unsupported_code(self, value: Any, part: JSONObject, path: str) -> None:
         raise UnsupportedFeature(f"'{path}': code execution is not supported by the upstream.", param=path)
 
     # -- items
-    def _signature(self, sig: Any, path: str) -> None:
-        if not isinstance(sig, str):
-            raise f.wrong_type(path, "a string", sig)
+    def _signature(self, sig: str, path: str) -> None:
         encrypted = signature.decode(sig)
         if encrypted is None:
             self.foreign_signatures += 1
@@ -223,25 +246,65 @@ for _name, _handler in (
     ("fileData", ContentDecoder._file_data),
     ("functionCall", ContentDecoder._function_call),
     ("functionResponse", ContentDecoder._function_response),
-    ("executableCode", ContentDecoder._unsupported_code),
-    ("codeExecutionResult", ContentDecoder._unsupported_code),
+    ("executableCode", ContentDecoder._executable_code),
+    ("codeExecutionResult", ContentDecoder._code_result),
 ):
     _PART_HANDLERS[_name] = _PART_HANDLERS[k.snake(_name)] = _handler
 
 
 def system_text(value: Any, path: str) -> str:
-    """``systemInstruction`` (a Content whose role is ignored, or a bare string) as plain text."""
-    if isinstance(value, str):
-        return value
+    """``systemInstruction``: a Content whose role is ignored, read as plain text."""
     content = f.as_obj(value, path)
+    k.opt_str(content, "role", path + ".")
     texts: list[str] = []
     for j, part_value in enumerate(k.opt_list(content, "parts", path + ".") or ()):
         where = f"{path}.parts[{j}]"
         part = f.as_obj(part_value, where)
-        text = part.get("text")
-        if not isinstance(text, str):
+        key = data_field(part, where + ".")
+        if key != "text":
             raise UnsupportedFeature(
                 f"'{where}': only text parts are accepted in a system instruction.", param=where
             )
+        text = part[key]
+        if not isinstance(text, str):
+            raise f.wrong_type(f"{where}.text", "a string", text)
         texts.append(text)
     return "\n\n".join(t for t in texts if t)
+
+
+def required_parts(content: JSONObject, path: str) -> list[Any]:
+    """``Content.parts``: the API refuses a turn without parts."""
+    key, parts = k.pick(content, "parts")
+    if parts is None:
+        raise r.missing(path + key)
+    if not isinstance(parts, list):
+        raise f.wrong_type(path + key, "an array", parts)
+    if not parts:
+        raise r.invalid(path + key, "contents.parts must not be empty")
+    return parts
+
+
+def data_field(part: JSONObject, path: str) -> str | None:
+    """The one data field of a part (``None`` when it has none), its metadata checked on the
+    way; ``path`` ends with ``.``."""
+    found: str | None = None
+    for key, value in part.items():
+        if value is None:
+            continue
+        rule = METADATA.get(key)
+        if rule is not None:
+            rule(value, path + key)
+        elif found is None:
+            found = key
+        else:
+            several = [n for n, v in part.items() if v is not None and n not in METADATA]
+            raise _bad_part(path, f"several data fields ({', '.join(several)})")
+    return found
+
+
+def _bad_part(path: str, what: str) -> RequestError:
+    return RequestError(
+        f"Invalid part at '{path[:-1]}': {what}; a part holds exactly one of text, "
+        "inlineData, fileData, functionCall, functionResponse.",
+        param=path[:-1],
+    )

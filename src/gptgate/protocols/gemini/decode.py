@@ -8,7 +8,7 @@ the sampling knobs the upstream has no use for, which are reported in ``req.igno
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from gptgate.canonical import items
 from gptgate.canonical.effort import effort_for_budget, effort_for_level
@@ -18,8 +18,9 @@ from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError, UnsupportedFeature
 from gptgate.protocols import fields as f
 from gptgate.protocols.gemini import keys as k
+from gptgate.protocols.gemini import rules as r
 from gptgate.protocols.gemini.contents import ContentDecoder, system_text
-from gptgate.protocols.gemini.params import check_generation
+from gptgate.protocols.gemini.params import REQUEST, check_generation
 from gptgate.protocols.gemini.schema import to_json_schema
 from gptgate.types import JSONObject
 
@@ -49,7 +50,15 @@ READ_CONFIG: Final = frozenset(
 )
 UNSERVABLE_CONFIG: Final = frozenset({"speechConfig", "imageConfig", "audioTimestamp"})
 SEARCH_TOOLS: Final = frozenset({"googleSearch", "googleSearchRetrieval"})
-MODES: Final = frozenset({"AUTO", "ANY", "NONE", "VALIDATED", "MODE_UNSPECIFIED"})
+#: ``FunctionDeclaration`` fields (google-genai ``types.FunctionDeclaration``); the schemas are
+#: checked as they are converted.
+DECLARATION: Final[r.Spec] = {
+    "name": r.function_name,
+    "description": r.STR,
+    "parameters": r.OBJ,
+    "response": r.OBJ,
+    "behavior": r.enum("UNSPECIFIED", "BLOCKING", "NON_BLOCKING"),
+}
 
 
 @dataclass(slots=True)
@@ -64,6 +73,7 @@ class Decoded:
 def decode(body: JSONObject, model: str) -> Decoded:
     """``model`` comes from the path (``models/{model}:generateContent``)."""
     model = model.removeprefix("models/")
+    extras = _check_top(body)
     raw_contents = k.opt_list(body, "contents")
     if not raw_contents:
         raise RequestError("'contents' must be a non-empty array.", param="contents")
@@ -87,8 +97,23 @@ def decode(body: JSONObject, model: str) -> Decoded:
     req.ignored += _config_ignored(config)
     if contents.foreign_signatures:
         req.ignored.append("thoughtSignature")
-    req.extras = {key: v for key, v in body.items() if k.camel(key) not in KNOWN}
+    req.extras = extras
     return Decoded(req, names, include_thoughts)
+
+
+def _check_top(body: JSONObject) -> JSONObject:
+    """One pass over the top level: documented fields checked (params.REQUEST), unknown ones
+    kept as extras (they ride along, DESIGN rule 5)."""
+    extras: JSONObject = {}
+    for key, value in body.items():
+        name = k.camel(key)
+        rule = REQUEST.get(name)
+        if rule is not None:
+            if value is not None:
+                rule(value, key)
+        elif name not in KNOWN:
+            extras[key] = value
+    return extras
 
 
 def decode_count(body: JSONObject, model: str) -> CanonicalRequest:
@@ -113,12 +138,18 @@ def _tools(body: JSONObject, names: NameMap) -> list[JSONObject]:
     out: list[JSONObject] = []
     for i, value in enumerate(k.opt_list(body, "tools") or ()):
         tool = f.as_obj(value, f"tools[{i}]")
-        for key in tool:
+        for key, spec in tool.items():
             kind, path = k.camel(key), f"tools[{i}].{key}"
+            if spec is None:
+                continue
             if kind == "functionDeclarations":
-                for j, decl in enumerate(f.opt_list(tool, key) or ()):
+                if not isinstance(spec, list):
+                    raise f.wrong_type(path, "an array", spec)
+                for j, decl in enumerate(spec):
                     out.append(_function(f.as_obj(decl, f"{path}[{j}]"), f"{path}[{j}].", names))
-            elif kind in SEARCH_TOOLS:
+                continue
+            f.as_obj(spec, path)  # every other tool is a message (most of them empty)
+            if kind in SEARCH_TOOLS:
                 if not any(t.get("type") == "web_search" for t in out):
                     out.append({"type": "web_search"})
             elif kind == "codeExecution":
@@ -131,31 +162,31 @@ def _tools(body: JSONObject, names: NameMap) -> list[JSONObject]:
 
 
 def _function(decl: JSONObject, path: str, names: NameMap) -> JSONObject:
-    name = k.req_str(decl, "name", path)
-    key, schema = k.pick(decl, "parametersJsonSchema")
+    r.check_message(decl, DECLARATION, path)
+    name_key, name = k.pick(decl, "name")
+    if name is None:
+        raise r.missing(path + name_key)
+    json_key, schema = k.pick(decl, "parametersJsonSchema")
+    key, openapi = k.pick(decl, "parameters")
+    if schema is not None and openapi is not None:
+        raise r.invalid(path + json_key, f"'{key}' and '{json_key}' cannot be set together; use one")
     if schema is not None:
-        parameters: JSONObject | None = f.as_obj(schema, path + key)
+        parameters: JSONObject | None = f.as_obj(schema, path + json_key)
     else:
-        key, schema = k.pick(decl, "parameters")
-        parameters = None if schema is None else to_json_schema(schema, path + key)
+        parameters = None if openapi is None else to_json_schema(openapi, path + key)
     if parameters is not None and "type" not in parameters:
         parameters = {"type": "object", **parameters}
     return items.function_tool(names.upstream(name), k.opt_str(decl, "description", path), parameters, False)
 
 
 def _tool_choice(body: JSONObject, names: NameMap) -> str | JSONObject | None:
+    """``toolConfig`` was checked with the top level (params.TOOL_CONFIG)."""
     config = k.opt_obj(body, "toolConfig") or {}
     calling = k.opt_obj(config, "functionCallingConfig", "toolConfig.")
     if calling is None:
         return None
-    path = "toolConfig.functionCallingConfig."
-    mode = (k.opt_str(calling, "mode", path) or "AUTO").upper()
-    if mode not in MODES:
-        raise RequestError(f"Invalid value at '{path}mode': '{mode}'.", param=path + "mode")
-    allowed = [
-        names.upstream(_name(v, f"{path}allowedFunctionNames[{i}]"))
-        for i, v in enumerate(k.opt_list(calling, "allowedFunctionNames", path) or ())
-    ]
+    mode = (k.opt_str(calling, "mode") or "AUTO").upper()
+    allowed = [names.upstream(v) for v in k.opt_list(calling, "allowedFunctionNames") or ()]
     if mode == "NONE":
         return "none"
     if mode == "ANY":
@@ -163,12 +194,6 @@ def _tool_choice(body: JSONObject, names: NameMap) -> str | JSONObject | None:
             return {"type": "function", "name": allowed[0]}
         return _allowed("required", allowed) if allowed else "required"
     return _allowed("auto", allowed) if allowed else "auto"
-
-
-def _name(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise f.wrong_type(path, "a string", value)
-    return value
 
 
 def _allowed(mode: str, names: list[str]) -> JSONObject:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from gptgate.errors import RequestError
+from gptgate.protocols import checks as c
 from gptgate.protocols import fields as f
+from gptgate.protocols.checks import Check
 from gptgate.protocols.gemini.keys import snake
 from gptgate.types import JSONObject
 
@@ -31,12 +33,25 @@ INT_KEYS: Final = frozenset(
     {"minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"}
 )
 DROPPED: Final = frozenset({"propertyOrdering"})
+#: The other documented keywords (google-genai ``types.Schema``), typed; they pass through as is.
+TYPED: Final[dict[str, Check]] = {
+    "description": c.STR,
+    "title": c.STR,
+    "format": c.STR,
+    "pattern": c.STR,
+    "enum": c.list_of(c.STR),
+    "required": c.list_of(c.STR),
+    "propertyOrdering": c.list_of(c.STR),
+    "minimum": c.NUM,
+    "maximum": c.NUM,
+    "nullable": c.BOOL,
+}
 SCHEMA_LISTS: Final = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
 SCHEMA_MAPS: Final = frozenset({"properties", "$defs", "defs"})
 #: Proto-JSON snake_case spellings of the schema keywords that have one.
 SNAKE_KEYS: Final = {
     snake(k): k
-    for k in (*INT_KEYS, "anyOf", "propertyOrdering", "additionalProperties", "maxItems", "minItems")
+    for k in (*INT_KEYS, "anyOf", "propertyOrdering", "additionalProperties")
 }
 
 
@@ -48,6 +63,9 @@ def to_json_schema(schema: Any, path: str) -> JSONObject:
     for raw_key, value in obj.items():
         key = SNAKE_KEYS.get(raw_key, raw_key)
         where = f"{path}.{raw_key}"
+        rule = TYPED.get(key)
+        if rule is not None and value is not None:
+            rule(value, where)
         if key == "type":
             kind = _type(value, where)
             if kind is not None:
