@@ -164,7 +164,7 @@ def test_tool_results_with_errors_images_and_no_content() -> None:
     out = items_of(
         assistant(
             {"type": "tool_use", "id": "a", "name": "shot", "input": {}},
-            {"type": "tool_use", "id": "b", "name": "run"},
+            {"type": "tool_use", "id": "b", "name": "run", "input": {}},
             {"type": "tool_use", "id": "c", "name": "shot", "input": {}},
             {"type": "tool_use", "id": "d", "name": "run", "input": {}},
         ),
@@ -276,7 +276,7 @@ def test_tools_schema_cleanup_long_names_and_web_search() -> None:
                     "cache_control": {"type": "ephemeral"},
                     "defer_loading": True,
                 },
-                {"name": long_name, "input_schema": {}},
+                {"name": long_name, "input_schema": {"type": "object"}},
                 {
                     "type": "web_search_20250305",
                     "name": "web_search",
@@ -342,10 +342,10 @@ def test_tool_choice(choice: dict[str, Any], expected: tuple[Any, bool | None]) 
     ("extra", "effort", "thinking"),
     [
         ({}, None, "off"),
-        ({"thinking": {"type": "enabled", "budget_tokens": 1024}}, "low", "shown"),
-        ({"thinking": {"type": "enabled", "budget_tokens": 10000}}, "medium", "shown"),
-        ({"thinking": {"type": "enabled", "budget_tokens": 31999}}, "high", "shown"),
-        ({"thinking": {"type": "enabled", "budget_tokens": 64000}}, "xhigh", "shown"),
+        ({"thinking": {"type": "enabled", "budget_tokens": 1024}, "max_tokens": 2048}, "low", "shown"),
+        ({"thinking": {"type": "enabled", "budget_tokens": 10000}, "max_tokens": 16000}, "medium", "shown"),
+        ({"thinking": {"type": "enabled", "budget_tokens": 31999}, "max_tokens": 32000}, "high", "shown"),
+        ({"thinking": {"type": "enabled", "budget_tokens": 64000}, "max_tokens": 128000}, "xhigh", "shown"),
         ({"thinking": {"type": "adaptive"}}, "high", "shown"),
         ({"thinking": {"type": "adaptive"}, "output_config": {"effort": "low"}}, "low", "shown"),
         ({"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}, "xhigh", "shown"),

@@ -188,14 +188,16 @@ async def test_parallel_calls_and_disable_parallel_tool_use(
 async def test_thinking_round_trips_through_the_signature(
     gateway: Served, simulator: RunningSimulator
 ) -> None:
-    first = messages("think", thinking={"type": "enabled", "budget_tokens": 2048}, stream=True)
+    first = messages(
+        "think", max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 2048}, stream=True
+    )
     reply = check_stream((await post(gateway.base_url, "/v1/messages", first))[2])
     thinking, text = reply["content"]
     assert thinking["type"] == "thinking" and thinking["thinking"] and text["type"] == "text"
     assert upstream_bodies(simulator)[-1]["reasoning"] == {"effort": "low", "summary": "auto"}
     item_id, encrypted = unsign(thinking["signature"]) or ("", "")
     assert item_id.startswith("rs_") and encrypted.startswith("gAAAAAB")
-    second = messages("think", thinking={"type": "enabled", "budget_tokens": 2048})
+    second = messages("think", max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 2048})
     second["messages"] += [
         {"role": "assistant", "content": [thinking, text]},
         {"role": "user", "content": "again"},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import orjson
 
@@ -18,10 +18,9 @@ from gptgate.canonical.hosted import IMAGE_TOOL
 from gptgate.canonical.names import NameMap
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError, UnsupportedFeature
-from gptgate.protocols import checks as c
 from gptgate.protocols import fields as f
 from gptgate.protocols.anthropic.content import Turns, system_message
-from gptgate.protocols.anthropic.params import SPEC
+from gptgate.protocols.anthropic.params import check_request
 from gptgate.types import JSONObject
 
 #: Accepted, but the Codex upstream has no equivalent: reported in ``x-gptgate-ignored``.
@@ -86,12 +85,8 @@ class Decoded:
 def decode(body: JSONObject, headers: Mapping[str, str], *, count_only: bool = False) -> Decoded:
     """``count_only``: a ``count_tokens`` body (no ``max_tokens``)."""
     model = f.req_str(body, "model")
-    if not count_only:
-        _check_max_tokens(body)
-    c.check(body, SPEC)
-    raw_messages = f.opt_list(body, "messages")
-    if raw_messages is None:
-        raise RequestError("Missing required parameter: 'messages'.", param="messages")
+    check_request(body, None if count_only else _max_tokens(body))
+    raw_messages: list[Any] = body["messages"]  # a list: checked above
     names = NameMap()
     turns = Turns(names)
     system = system_message(body)
@@ -119,7 +114,7 @@ def decode(body: JSONObject, headers: Mapping[str, str], *, count_only: bool = F
     return Decoded(req, names, thinking)
 
 
-def _check_max_tokens(body: JSONObject) -> None:
+def _max_tokens(body: JSONObject) -> int:
     value = f.opt_int(body, "max_tokens")
     if value is None:
         raise RequestError(
@@ -127,6 +122,7 @@ def _check_max_tokens(body: JSONObject) -> None:
         )
     if value < 1:
         raise RequestError("Invalid value for 'max_tokens': must be at least 1.", param="max_tokens")
+    return value
 
 
 def _reject_unservable(body: JSONObject) -> None:
@@ -251,12 +247,12 @@ def _thinking(body: JSONObject) -> tuple[str | None, Thinking]:
                 "Missing required parameter: 'thinking.budget_tokens'.", param="thinking.budget_tokens"
             )
         return effort_for_budget(budget) or level, display
-    if kind == "adaptive":
+    if kind in ("adaptive", "between_tools"):  # the model decides when (and how much) to think
         return level or ADAPTIVE_DEFAULT, display
     if kind == "disabled":
         return "none", "off"
     raise RequestError(
-        f"Invalid value for 'thinking.type': '{kind}' (expected enabled, adaptive or disabled).",
+        f"Invalid value for 'thinking.type': '{kind}' (expected enabled, adaptive, between_tools or disabled).",
         param="thinking.type",
     )
 
