@@ -10,7 +10,9 @@ from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError
 from gptgate.protocols import checks as c
 from gptgate.protocols import fields as f
+from gptgate.protocols.responses.items import check_item
 from gptgate.protocols.responses.params import SPEC
+from gptgate.protocols.responses.tools import check_include, check_tool_choice, check_tools
 from gptgate.types import JSONObject
 
 KNOWN: Final = frozenset(
@@ -59,17 +61,20 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
     req = CanonicalRequest(model=model, requested_model=model, input=_input(body), origin="responses")
     req.stream = bool(f.opt_bool(body, "stream"))
     req.instructions = f.opt_str(body, "instructions")
-    req.tools = [f.as_obj(t, f"tools[{i}]") for i, t in enumerate(f.opt_list(body, "tools") or [])]
+    tools = body.get("tools")
+    if tools is not None:
+        check_tools(tools, "tools")
+        req.tools = list(tools)
     choice = body.get("tool_choice")
-    if choice is not None and not isinstance(choice, str | dict):
-        raise f.wrong_type("tool_choice", "a string or an object", choice)
+    if choice is not None:
+        check_tool_choice(choice)
     req.tool_choice = choice
     req.parallel_tool_calls = f.opt_bool(body, "parallel_tool_calls")
     req.reasoning = f.opt_obj(body, "reasoning")
     req.text = f.opt_obj(body, "text")
-    include = f.opt_list(body, "include")
-    if include is not None and not all(isinstance(i, str) for i in include):
-        raise RequestError("Invalid 'include': expected an array of strings.", param="include")
+    include = body.get("include")
+    if include is not None:
+        check_include(include)
     req.include = include
     req.prompt_cache_key = f.header_safe(
         f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id"), "prompt_cache_key"
@@ -93,6 +98,7 @@ def _input(body: JSONObject) -> list[JSONObject]:
     out: list[JSONObject] = []
     for i, item in enumerate(value):
         obj = f.as_obj(item, f"input[{i}]")
+        check_item(obj, i)
         if "type" not in obj and "role" in obj:  # EasyInputMessage: {"role", "content"}
             obj = {"type": "message", **obj}
         content = obj.get("content")

@@ -3,9 +3,10 @@ types them. Only types, ranges and enums: the request is otherwise relayed as se
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from gptgate.protocols import checks as c
+from gptgate.protocols import openai_checks as oc
 from gptgate.protocols.openai_values import EFFORTS, SERVICE_TIERS
 
 #: the SDK's three, plus "none", which Codex CLI sends (``model_reasoning_summary = "none"``)
@@ -16,12 +17,20 @@ REASONING: Final[c.Spec] = {
     "summary": c.enum(*SUMMARIES),
     "generate_summary": c.enum(*SUMMARIES),
 }
-TEXT: Final[c.Spec] = {
-    "verbosity": c.enum("low", "medium", "high"),
-    "format": c.nested(
-        {"type": c.enum("text", "json_object", "json_schema"), "name": c.STR, "strict": c.BOOL}
-    ),
-}
+_FORMAT_TYPE = c.enum("text", "json_object", "json_schema")
+_JSON_SCHEMA = oc.json_schema(schema_required=True)
+
+
+def text_format(value: Any, path: str) -> None:
+    """``text.format``: a ``json_schema`` format needs its ``name`` and ``schema``."""
+    fmt = oc.obj_at(value, path)
+    kind = oc.kind_of(fmt, path + ".")
+    _FORMAT_TYPE(kind, path + ".type")
+    if kind == "json_schema":
+        _JSON_SCHEMA(fmt, path + ".")
+
+
+TEXT: Final[c.Spec] = {"verbosity": c.enum("low", "medium", "high"), "format": text_format}
 SPEC: Final[c.Spec] = {
     "reasoning": c.nested(REASONING),
     "text": c.nested(TEXT),
