@@ -257,7 +257,7 @@ def test_the_captures_hold_every_item_and_tool_type_codex_sends() -> None:
 
 
 def test_documented_shapes_decode_as_sent() -> None:
-    body = {
+    body: dict[str, Any] = {
         "model": MODEL,
         "input": [
             {"role": "developer", "content": "be brief"},
@@ -340,7 +340,7 @@ def test_documented_shapes_decode_as_sent() -> None:
 
 
 async def test_a_valid_turn_through_the_door_is_served(gateway: Served) -> None:
-    body = {
+    body: dict[str, Any] = {
         "model": MODEL,
         "stream": False,
         "include": ["reasoning.encrypted_content"],
