@@ -12,6 +12,7 @@ from gptgate.canonical.request import CanonicalRequest
 from gptgate.errors import RequestError, UnsupportedFeature
 from gptgate.protocols import checks as c
 from gptgate.protocols import fields as f
+from gptgate.protocols import openai_checks as oc
 from gptgate.protocols.chat.params import DETAILS, SPEC
 from gptgate.types import JSONObject
 
@@ -60,6 +61,22 @@ KNOWN: Final = frozenset(
     }
 )
 HOSTED_TOOLS: Final = frozenset({IMAGE_TOOL, SEARCH_TOOL})
+TOOL_TYPES: Final = ("function", "custom", *sorted(HOSTED_TOOLS))
+ROLES: Final = ("system", "developer", "user", "assistant", "tool", "function")
+#: roles whose ``content`` the API requires (an assistant may send only tool calls)
+CONTENT_REQUIRED: Final = frozenset({"system", "developer", "user", "tool"})
+#: the content parts each role may send, as the SDK's message params type them (system,
+#: developer and tool messages: text only)
+PARTS: Final = {"user": ("text", "image_url", "input_audio", "file"), "assistant": ("text", "refusal")}
+TEXT_ONLY: Final = ("text",)
+AUDIO_INPUT: Final[c.Spec] = {"data": c.STR, "format": c.enum("wav", "mp3")}
+CUSTOM_TOOL: Final[c.Spec] = {
+    "name": oc.name,
+    "description": c.STR,
+    "format": c.nested({"type": c.enum("text", "grammar"), "grammar": c.OBJ}),
+}
+ALLOWED_TOOLS: Final[c.Spec] = {"mode": c.enum("auto", "required"), "tools": c.list_of(c.OBJ)}
+JSON_SCHEMA: Final = oc.json_schema(schema_required=False)
 #: OpenAI's search models: the name without the suffix, with the web_search tool
 SEARCH_SUFFIXES: Final = ("-search-preview", "-search-api")
 
@@ -119,6 +136,9 @@ def _messages(raw: list[Any]) -> list[JSONObject]:
         msg = f.as_obj(value, f"messages[{i}]")
         role = f.req_str(msg, "role", f"messages[{i}].")
         path = f"messages[{i}]."
+        if role in CONTENT_REQUIRED and msg.get("content") is None:
+            raise oc.missing(path + "content")
+        f.opt_str(msg, "name", path)
         if role in ("system", "developer"):
             out.append(items.message("developer", _content(msg, path, "developer")))
         elif role == "user":
@@ -128,7 +148,7 @@ def _messages(raw: list[Any]) -> list[JSONObject]:
         elif role in ("tool", "function"):
             out.append(_tool_result(msg, path, role, custom_calls))
         else:
-            raise RequestError(f"Invalid value for '{path}role': '{role}'.", param=path + "role")
+            raise oc.unsupported_type(role, path + "role", ROLES)
     return out
 
 
@@ -140,35 +160,36 @@ def _content(msg: JSONObject, path: str, role: str) -> list[JSONObject]:
         return []
     if not isinstance(content, list):
         raise f.wrong_type(path + "content", "a string or an array of content parts", content)
+    allowed = PARTS.get(role, TEXT_ONLY)
     return [
-        _part(f.as_obj(p, f"{path}content[{j}]"), f"{path}content[{j}].", role) for j, p in enumerate(content)
+        _part(f.as_obj(p, f"{path}content[{j}]"), f"{path}content[{j}].", role, allowed)
+        for j, p in enumerate(content)
     ]
 
 
-def _part(part: JSONObject, path: str, role: str) -> JSONObject:
+def _part(part: JSONObject, path: str, role: str, allowed: tuple[str, ...]) -> JSONObject:
     kind = f.req_str(part, "type", path)
+    if kind not in allowed:
+        raise oc.unsupported_type(kind, path + "type", allowed)
     if kind == "text":
         return items.text_part(role, f.req_str(part, "text", path))
     if kind == "refusal":
         return {"type": "refusal", "refusal": f.req_str(part, "refusal", path)}
     if kind == "image_url":
-        image = part.get("image_url")
-        if isinstance(image, str):
-            return items.image_part(image)
-        image = f.as_obj(image, path + "image_url")
+        image = f.as_obj(part.get("image_url"), path + "image_url")
         c.check(image, {"detail": c.enum(*DETAILS)}, path + "image_url.")
         return items.image_part(f.req_str(image, "url", path + "image_url."), f.opt_str(image, "detail"))
     if kind == "file":
         return _file(f.as_obj(part.get("file"), path + "file"), path + "file.")
-    if kind == "input_audio":
-        raise UnsupportedFeature("Audio input is not supported by the upstream.", param=path + "type")
-    raise RequestError(
-        f"Invalid value for '{path}type': '{kind}' is not a supported content part.", param=path + "type"
-    )
+    audio = f.as_obj(part.get("input_audio"), path + "input_audio")
+    oc.required(audio, ("data", "format"), path + "input_audio.")
+    c.check(audio, AUDIO_INPUT, path + "input_audio.")
+    raise UnsupportedFeature("Audio input is not supported by the upstream.", param=path + "type")
 
 
 def _file(file: JSONObject, path: str) -> JSONObject:
     data = f.opt_str(file, "file_data", path)
+    f.opt_str(file, "file_id", path)
     if data is None:
         if file.get("file_id") is not None:
             raise UnsupportedFeature(
@@ -190,18 +211,22 @@ def _assistant(msg: JSONObject, path: str, custom_calls: set[str]) -> list[JSONO
     legacy = f.opt_obj(msg, "function_call", path)
     if legacy is not None:
         name = f.req_str(legacy, "name", path + "function_call.")
-        out.append(items.function_call(f"call_{name}", name, f.opt_str(legacy, "arguments") or "{}"))
+        arguments = f.req_str(legacy, "arguments", path + "function_call.")
+        c.json_text(arguments, path + "function_call.arguments")
+        out.append(items.function_call(f"call_{name}", name, arguments or "{}"))
     return out
 
 
 def _tool_call(call: JSONObject, path: str, custom_calls: set[str]) -> JSONObject:
     call_id = f.req_str(call, "id", path)
-    if call.get("type") == "custom":
+    kind = f.req_str(call, "type", path)
+    if kind == "custom":
         custom = f.as_obj(call.get("custom"), path + "custom")
         custom_calls.add(call_id)
-        return items.custom_tool_call(
-            call_id, f.req_str(custom, "name", path + "custom."), f.opt_str(custom, "input") or ""
-        )
+        name = f.req_str(custom, "name", path + "custom.")
+        return items.custom_tool_call(call_id, name, f.req_str(custom, "input", path + "custom."))
+    if kind != "function":
+        raise oc.unsupported_type(kind, path + "type", ("function", "custom"))
     fn = f.as_obj(call.get("function"), path + "function")
     arguments = fn.get("arguments")
     if isinstance(arguments, dict):  # lenient: some clients send an object
@@ -226,7 +251,7 @@ def _result_text(msg: JSONObject, path: str) -> str:
     content = msg.get("content")
     if content is None or isinstance(content, str):
         return content or ""
-    parts = _content(msg, path, "user")
+    parts = _content(msg, path, "tool")
     return "".join(p.get("text") or "" for p in parts)
 
 
@@ -234,17 +259,19 @@ def _tools(body: JSONObject) -> list[JSONObject]:
     out: list[JSONObject] = []
     for i, value in enumerate(f.opt_list(body, "tools") or []):
         tool = f.as_obj(value, f"tools[{i}]")
-        kind = tool.get("type", "function")
+        kind = f.req_str(tool, "type", f"tools[{i}].")
         if kind == "function":
             fn = f.as_obj(tool.get("function"), f"tools[{i}].function")
             out.append(_function_tool(fn, f"tools[{i}].function."))
         elif kind == "custom":
             custom = f.as_obj(tool.get("custom"), f"tools[{i}].custom")
+            oc.required(custom, ("name",), f"tools[{i}].custom.")
+            c.check(custom, CUSTOM_TOOL, f"tools[{i}].custom.")
             out.append({"type": "custom", **custom})
         elif kind in HOSTED_TOOLS:  # the upstream's own tools, Responses-shaped (an extension)
             out.append(dict(tool))
         else:
-            raise RequestError(f"Invalid value for 'tools[{i}].type': '{kind}'.", param=f"tools[{i}].type")
+            raise oc.unsupported_type(kind, f"tools[{i}].type", TOOL_TYPES)
     for i, value in enumerate(f.opt_list(body, "functions") or []):
         out.append(_function_tool(f.as_obj(value, f"functions[{i}]"), f"functions[{i}]."))
     if "image" in (f.opt_list(body, "modalities") or ()) and not any(t["type"] == IMAGE_TOOL for t in out):
@@ -253,8 +280,9 @@ def _tools(body: JSONObject) -> list[JSONObject]:
 
 
 def _function_tool(fn: JSONObject, path: str) -> JSONObject:
+    oc.name(f.req_str(fn, "name", path), path + "name")
     return items.function_tool(
-        f.req_str(fn, "name", path),
+        fn["name"],
         f.opt_str(fn, "description", path),
         f.opt_obj(fn, "parameters", path),
         f.opt_bool(fn, "strict", path),
@@ -281,28 +309,38 @@ def _web_search(body: JSONObject, model: str) -> JSONObject | None:
 
 
 def _tool_choice(body: JSONObject) -> str | JSONObject | None:
-    choice = body.get("tool_choice", body.get("function_call"))
-    if choice is None or choice in ("none", "auto", "required"):
-        return choice
+    choice = body.get("tool_choice")
+    if choice is None:
+        return _legacy_function_call(body.get("function_call"))
+    if choice in ("none", "auto", "required"):
+        return choice  # type: ignore[no-any-return]
     if isinstance(choice, str):
-        raise RequestError(f"Invalid value for 'tool_choice': '{choice}'.", param="tool_choice")
+        raise oc.unsupported_type(choice, "tool_choice", ("none", "auto", "required"))
     choice = f.as_obj(choice, "tool_choice")
-    kind = choice.get("type", "function")
+    kind = f.req_str(choice, "type", "tool_choice.")
     if kind == "function":
-        nested = choice.get("function")
-        fn = nested if isinstance(nested, dict) else choice
+        fn = f.as_obj(choice.get("function"), "tool_choice.function")
         return {"type": "function", "name": f.req_str(fn, "name", "tool_choice.function.")}
     if kind == "custom":
         custom = f.as_obj(choice.get("custom"), "tool_choice.custom")
         return {"type": "custom", "name": f.req_str(custom, "name", "tool_choice.custom.")}
     if kind == "allowed_tools":
         allowed = f.as_obj(choice.get("allowed_tools"), "tool_choice.allowed_tools")
-        tools = [
-            {"type": "function", "name": (t.get("function") or t).get("name")}
-            for t in allowed.get("tools") or ()
-        ]
-        return {"type": "allowed_tools", "mode": allowed.get("mode", "auto"), "tools": tools}
-    raise RequestError(f"Invalid value for 'tool_choice.type': '{kind}'.", param="tool_choice.type")
+        oc.required(allowed, ("mode", "tools"), "tool_choice.allowed_tools.")
+        c.check(allowed, ALLOWED_TOOLS, "tool_choice.allowed_tools.")
+        tools = [{"type": "function", "name": (t.get("function") or t).get("name")} for t in allowed["tools"]]
+        return {"type": "allowed_tools", "mode": allowed["mode"], "tools": tools}
+    raise oc.unsupported_type(kind, "tool_choice.type", ("function", "custom", "allowed_tools"))
+
+
+def _legacy_function_call(choice: Any) -> str | JSONObject | None:
+    """The deprecated ``function_call``: ``none``, ``auto`` or ``{"name": ...}``."""
+    if choice is None or choice in ("none", "auto"):
+        return choice  # type: ignore[no-any-return]
+    if isinstance(choice, str):
+        raise oc.unsupported_type(choice, "function_call", ("none", "auto"))
+    choice = f.as_obj(choice, "function_call")
+    return {"type": "function", "name": f.req_str(choice, "name", "function_call.")}
 
 
 def _reasoning(body: JSONObject) -> JSONObject | None:
@@ -321,9 +359,10 @@ def _text(body: JSONObject) -> JSONObject | None:
             text["format"] = {"type": "json_object"}
         elif kind == "json_schema":
             schema = f.as_obj(fmt.get("json_schema"), "response_format.json_schema")
+            JSON_SCHEMA(schema, "response_format.json_schema.")
             text["format"] = {
                 "type": "json_schema",
-                "name": f.opt_str(schema, "name") or "response",
+                "name": schema["name"],
                 "schema": f.opt_obj(schema, "schema", "response_format.json_schema.") or {},
                 "strict": bool(f.opt_bool(schema, "strict")),
                 **({"description": schema["description"]} if schema.get("description") else {}),
