@@ -36,6 +36,10 @@ IGNORED: Final = (
     "service_tier",
     "container",
     "inference_geo",
+    "speed",
+    "diagnostics",
+    "user_profile_id",
+    "workspace_id",
 )
 KNOWN: Final = frozenset(
     {

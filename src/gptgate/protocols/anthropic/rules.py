@@ -134,9 +134,13 @@ def text_or_list(item: c.Check, expected: str) -> c.Check:
 
 
 def str_or_obj(spec: c.Check) -> c.Check:
+    """``str | {...}`` (``container``: an id or a container object)."""
+
     def rule(value: Any, path: str) -> None:
-        if not isinstance(value, str):
+        if isinstance(value, dict):
             spec(value, path)
+        elif not isinstance(value, str):
+            raise f.wrong_type(path, "a string or an object", value)
 
     return rule
 
