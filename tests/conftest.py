@@ -37,3 +37,23 @@ def _log_secrets_scan(
     with logscan.collecting(tmp_path_factory.mktemp("suite-log") / "gptgate.log") as path:
         request.config.pluginmanager.register(logscan.ScanAtEnd(path), "gptgate-log-scan")
         yield
+
+
+# -- answer and store secrets scans: every gateway answer (tests/observability/answerscan.py) and
+# every store the suite wrote (tests/observability/storescan.py), checked at the end
+@pytest.fixture(scope="session", autouse=True)
+def _answer_and_store_secrets_scan(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    from tests.observability import answerscan, storescan
+
+    with answerscan.tapping(tmp_path_factory.mktemp("suite-answers")) as registry:
+        planted = (registry.seen, registry.created)
+        report = storescan.StoreReport()
+        plugins = request.config.pluginmanager
+        plugins.register(answerscan.ScanAtEnd(registry), "gptgate-answer-scan")
+        plugins.register(
+            storescan.ScanAtEnd(tmp_path_factory.getbasetemp(), report, planted), "gptgate-store-scan"
+        )
+        with storescan.watching_postgres(report, planted):
+            yield
