@@ -43,7 +43,7 @@ def test_messages_create(client: Anthropic) -> None:
 def test_messages_stream_helper(client: Anthropic) -> None:
     with client.messages.stream(
         model="claude-opus-4-8",
-        max_tokens=1024,
+        max_tokens=2048,
         thinking={"type": "enabled", "budget_tokens": 1024},
         messages=[{"role": "user", "content": "Stream please"}],
     ) as stream:
