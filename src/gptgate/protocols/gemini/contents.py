@@ -38,7 +38,7 @@ _META_RULES: Final[dict[str, r.Check]] = {
         {"level": r.enum(*(f"MEDIA_RESOLUTION_{level}" for level in _LEVELS)), "numTokens": r.INT}
     ),
 }
-METADATA: Final = {spelling: rule for n, rule in _META_RULES.items() for spelling in (n, k.snake(n))}
+METADATA: Final = r.fields(_META_RULES)
 _EXECUTABLE_CODE: Final = r.message(
     {"code": r.STR, "language": r.enum("LANGUAGE_UNSPECIFIED", "PYTHON"), "id": r.STR}, "code"
 )
@@ -50,11 +50,13 @@ _CODE_RESULT: Final = r.message(
     }
 )
 #: ``FunctionCall`` / ``FunctionResponse`` fields the decoder does not read.
-_CALL_EXTRAS: Final[r.Spec] = {"partialArgs": r.list_of(r.OBJ), "willContinue": r.BOOL}
-_RESPONSE_EXTRAS: Final[r.Spec] = {
-    "willContinue": r.BOOL,
-    "scheduling": r.enum("SCHEDULING_UNSPECIFIED", "SILENT", "WHEN_IDLE", "INTERRUPT"),
-}
+_CALL_EXTRAS: Final = r.fields({"partialArgs": r.list_of(r.OBJ), "willContinue": r.BOOL})
+_RESPONSE_EXTRAS: Final = r.fields(
+    {
+        "willContinue": r.BOOL,
+        "scheduling": r.enum("SCHEDULING_UNSPECIFIED", "SILENT", "WHEN_IDLE", "INTERRUPT"),
+    }
+)
 _TO_STANDARD_B64: Final = str.maketrans("-_", "+/")
 
 PartHandler = Callable[["ContentDecoder", Any, JSONObject, str], None]
@@ -99,7 +101,7 @@ class ContentDecoder:
     # -- one part
     def _part(self, part: JSONObject, path: str) -> None:
         key = data_field(part, path)
-        sig_key, sig = k.pick(part, "thoughtSignature")
+        sig_key, sig = k.pick(part, "thoughtSignature") if key is None or len(part) > 1 else ("", None)
         if sig is not None:
             self._signature(sig, path + sig_key)
             if key is None:
@@ -116,7 +118,7 @@ class ContentDecoder:
     def _text(self, text: Any, part: JSONObject, path: str) -> None:
         if not isinstance(text, str):
             raise f.wrong_type(path, "a string", text)
-        if k.pick(part, "thought")[1] is True or not text:
+        if not text or (len(part) > 1 and k.pick(part, "thought")[1] is True):
             return  # thoughts are summaries of the reasoning, which travels in the signature
         if self._role == "assistant" and self._message and self._message[-1]["type"] == "output_text":
             self._message[-1]["text"] += text

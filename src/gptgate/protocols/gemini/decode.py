@@ -26,39 +26,38 @@ from gptgate.types import JSONObject
 
 #: Top-level fields accepted without effect on the upstream request (reported back).
 IGNORED: Final = ("safetySettings", "cachedContent", "labels", "serviceTier", "store")
-KNOWN: Final = frozenset(
-    {
-        *IGNORED,
-        "model",
-        "contents",
-        "systemInstruction",
-        "tools",
-        "toolConfig",
-        "generationConfig",
-    }
+_CAMEL: Final = {k.snake(name): name for name in IGNORED}
+#: Every documented top-level field under both spellings; any other rides in ``req.extras``.
+KNOWN: Final = r.spellings(
+    (*IGNORED, "model", "contents", "systemInstruction", "tools", "toolConfig", "generationConfig")
 )
 #: ``generationConfig`` fields read by this module.
-READ_CONFIG: Final = frozenset(
-    {
+READ_CONFIG: Final = r.spellings(
+    (
         "thinkingConfig",
         "responseMimeType",
         "responseSchema",
         "responseJsonSchema",
         "_responseJsonSchema",
         "responseModalities",
-    }
+    )
 )
-UNSERVABLE_CONFIG: Final = frozenset({"speechConfig", "imageConfig", "audioTimestamp"})
-SEARCH_TOOLS: Final = frozenset({"googleSearch", "googleSearchRetrieval"})
+UNSERVABLE_CONFIG: Final = r.spellings(("speechConfig", "imageConfig", "audioTimestamp"))
+CANDIDATE_COUNT: Final = r.spellings(("candidateCount",))
+FUNCTION_DECLARATIONS: Final = r.spellings(("functionDeclarations",))
+SEARCH_TOOLS: Final = r.spellings(("googleSearch", "googleSearchRetrieval"))
+CODE_EXECUTION: Final = r.spellings(("codeExecution",))
 #: ``FunctionDeclaration`` fields (google-genai ``types.FunctionDeclaration``); the schemas are
 #: checked as they are converted.
-DECLARATION: Final[r.Spec] = {
-    "name": r.function_name,
-    "description": r.STR,
-    "parameters": r.OBJ,
-    "response": r.OBJ,
-    "behavior": r.enum("UNSPECIFIED", "BLOCKING", "NON_BLOCKING"),
-}
+DECLARATION: Final = r.fields(
+    {
+        "name": r.function_name,
+        "description": r.STR,
+        "parameters": r.OBJ,
+        "response": r.OBJ,
+        "behavior": r.enum("UNSPECIFIED", "BLOCKING", "NON_BLOCKING"),
+    }
+)
 
 
 @dataclass(slots=True)
@@ -73,7 +72,7 @@ class Decoded:
 def decode(body: JSONObject, model: str) -> Decoded:
     """``model`` comes from the path (``models/{model}:generateContent``)."""
     model = model.removeprefix("models/")
-    extras = _check_top(body)
+    extras, present = _check_top(body)
     raw_contents = k.opt_list(body, "contents")
     if not raw_contents:
         raise RequestError("'contents' must be a non-empty array.", param="contents")
@@ -93,7 +92,7 @@ def decode(body: JSONObject, model: str) -> Decoded:
         req.tools.append({"type": IMAGE_TOOL})
     req.reasoning, include_thoughts = _thinking(config)
     req.text = _text_format(config)
-    req.ignored = [name for name in IGNORED if k.pick(body, name)[1] is not None]
+    req.ignored = [name for name in IGNORED if name in present]
     req.ignored += _config_ignored(config)
     if contents.foreign_signatures:
         req.ignored.append("thoughtSignature")
@@ -101,19 +100,20 @@ def decode(body: JSONObject, model: str) -> Decoded:
     return Decoded(req, names, include_thoughts)
 
 
-def _check_top(body: JSONObject) -> JSONObject:
+def _check_top(body: JSONObject) -> tuple[JSONObject, set[str]]:
     """One pass over the top level: documented fields checked (params.REQUEST), unknown ones
-    kept as extras (they ride along, DESIGN rule 5)."""
+    kept as extras (they ride along, DESIGN rule 5); also which ``IGNORED`` fields are set."""
     extras: JSONObject = {}
+    present: set[str] = set()
     for key, value in body.items():
-        name = k.camel(key)
-        rule = REQUEST.get(name)
+        rule = REQUEST.get(key)
         if rule is not None:
             if value is not None:
                 rule(value, key)
-        elif name not in KNOWN:
+                present.add(_CAMEL.get(key, key))
+        elif key not in KNOWN:
             extras[key] = value
-    return extras
+    return extras, present
 
 
 def decode_count(body: JSONObject, model: str) -> CanonicalRequest:
@@ -139,20 +139,20 @@ def _tools(body: JSONObject, names: NameMap) -> list[JSONObject]:
     for i, value in enumerate(k.opt_list(body, "tools") or ()):
         tool = f.as_obj(value, f"tools[{i}]")
         for key, spec in tool.items():
-            kind, path = k.camel(key), f"tools[{i}].{key}"
+            path = f"tools[{i}].{key}"
             if spec is None:
                 continue
-            if kind == "functionDeclarations":
+            if key in FUNCTION_DECLARATIONS:
                 if not isinstance(spec, list):
                     raise f.wrong_type(path, "an array", spec)
                 for j, decl in enumerate(spec):
                     out.append(_function(f.as_obj(decl, f"{path}[{j}]"), f"{path}[{j}].", names))
                 continue
             f.as_obj(spec, path)  # every other tool is a message (most of them empty)
-            if kind in SEARCH_TOOLS:
+            if key in SEARCH_TOOLS:
                 if not any(t.get("type") == "web_search" for t in out):
                     out.append({"type": "web_search"})
-            elif kind == "codeExecution":
+            elif key in CODE_EXECUTION:
                 raise UnsupportedFeature(
                     f"'{path}': code execution is not supported by the upstream.", param=path
                 )
@@ -259,12 +259,12 @@ def _config_ignored(config: JSONObject) -> list[str]:
     other field not read here are accepted and reported; what cannot be served is refused."""
     ignored: list[str] = []
     for key, value in config.items():
-        name, path = k.camel(key), f"generationConfig.{key}"
-        if value is None or name in READ_CONFIG:
+        path = f"generationConfig.{key}"
+        if value is None or key in READ_CONFIG:
             continue
-        if name in UNSERVABLE_CONFIG:
+        if key in UNSERVABLE_CONFIG:
             raise UnsupportedFeature(f"'{path}': audio and image output are not supported.", param=path)
-        if name == "candidateCount" and value not in (0, 1, "1"):
+        if key in CANDIDATE_COUNT and value not in (0, 1, "1"):
             raise UnsupportedFeature(
                 f"Invalid value at '{path}': only one candidate can be generated per request.", param=path
             )

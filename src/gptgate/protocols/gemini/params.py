@@ -59,31 +59,33 @@ SPEECH: Final[r.Spec] = {
         {"speakerVoiceConfigs": r.list_of(r.message({"speaker": r.STR, "voiceConfig": _VOICE}))}
     ),
 }
-GENERATION: Final[r.Spec] = {
-    "temperature": r.ranged(0, 2),
-    "topP": r.ranged(0, 1),
-    "topK": r.NUM,
-    "candidateCount": r.at_least(1),
-    "maxOutputTokens": r.INT,
-    "stopSequences": r.list_of(r.STR, max_items=5),
-    "presencePenalty": r.NUM,
-    "frequencyPenalty": r.NUM,
-    "seed": r.INT,
-    "responseLogprobs": r.BOOL,
-    "logprobs": r.INT,
-    "responseMimeType": r.STR,
-    "responseSchema": r.OBJ,  # each keyword is checked as it is converted (schema.py)
-    "enableEnhancedCivicAnswers": r.BOOL,
-    "enableAffectiveDialog": r.BOOL,
-    "audioTimestamp": r.BOOL,
-    "thinkingConfig": r.message(THINKING),
-    "responseModalities": r.list_of(r.enum(*MODALITIES)),
-    "mediaResolution": r.enum(*MEDIA_RESOLUTIONS),
-    "speechConfig": r.message(SPEECH),
-    "imageConfig": r.message({"aspectRatio": r.STR, "imageSize": r.STR}),
-    "routingConfig": r.OBJ,
-    "modelSelectionConfig": r.OBJ,
-}
+GENERATION: Final = r.fields(
+    {
+        "temperature": r.ranged(0, 2),
+        "topP": r.ranged(0, 1),
+        "topK": r.NUM,
+        "candidateCount": r.at_least(1),
+        "maxOutputTokens": r.INT,
+        "stopSequences": r.list_of(r.STR, max_items=5),
+        "presencePenalty": r.NUM,
+        "frequencyPenalty": r.NUM,
+        "seed": r.INT,
+        "responseLogprobs": r.BOOL,
+        "logprobs": r.INT,
+        "responseMimeType": r.STR,
+        "responseSchema": r.OBJ,  # each keyword is checked as it is converted (schema.py)
+        "enableEnhancedCivicAnswers": r.BOOL,
+        "enableAffectiveDialog": r.BOOL,
+        "audioTimestamp": r.BOOL,
+        "thinkingConfig": r.message(THINKING),
+        "responseModalities": r.list_of(r.enum(*MODALITIES)),
+        "mediaResolution": r.enum(*MEDIA_RESOLUTIONS),
+        "speechConfig": r.message(SPEECH),
+        "imageConfig": r.message({"aspectRatio": r.STR, "imageSize": r.STR}),
+        "routingConfig": r.OBJ,
+        "modelSelectionConfig": r.OBJ,
+    }
+)
 SAFETY_SETTING: Final = r.message(
     {
         "category": r.enum(*HARM_CATEGORIES),
@@ -110,15 +112,17 @@ TOOL_CONFIG: Final[r.Spec] = {
 }
 #: Top-level fields checked here; ``contents``, ``systemInstruction``, ``tools`` and
 #: ``generationConfig`` are checked as the decoder reads them.
-REQUEST: Final[r.Spec] = {
-    "model": r.STR,
-    "safetySettings": r.list_of(SAFETY_SETTING),
-    "toolConfig": r.message(TOOL_CONFIG),
-    "cachedContent": r.STR,
-    "labels": r.map_of(r.STR),
-    "serviceTier": r.STR,
-    "store": r.BOOL,
-}
+REQUEST: Final = r.fields(
+    {
+        "model": r.STR,
+        "safetySettings": r.list_of(SAFETY_SETTING),
+        "toolConfig": r.message(TOOL_CONFIG),
+        "cachedContent": r.STR,
+        "labels": r.map_of(r.STR),
+        "serviceTier": r.STR,
+        "store": r.BOOL,
+    }
+)
 
 
 def check_generation(config: JSONObject, path: str) -> None:

@@ -1,7 +1,8 @@
 """Checks of documented Gemini fields, worded as Google words them.
 
-Proto JSON takes camelCase and snake_case alike, so a :func:`message` spec is keyed by the
-camelCase name and looked up through :func:`keys.camel` (cached) while the error names the
+Proto JSON takes camelCase and snake_case alike, so a spec is written with camelCase names and
+:func:`fields` spells each both ways once, at import: a check is one dict lookup per key the
+client sent (no conversion, no cache that unknown keys could grow), and the error names the
 spelling the client used. Enum names compare case-insensitively, as the public API reads them
 (its own examples write ``"thinking_level": "low"``). Fields a spec does not list pass untouched.
 Type errors read as everywhere else (:func:`fields.wrong_type`); wrong values read
@@ -11,7 +12,7 @@ Type errors read as everywhere else (:func:`fields.wrong_type`); wrong values re
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from gptgate.errors import RequestError
@@ -22,6 +23,8 @@ from gptgate.types import JSONObject
 
 Check = c.Check
 Spec = Mapping[str, Check]
+#: A spec keyed by both spellings of each name (made by :func:`fields`).
+Fields = dict[str, Check]
 
 #: proto JSON ``bytes``: standard or URL-safe alphabet, padding optional.
 _BASE64: Final = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
@@ -39,11 +42,19 @@ def missing(path: str) -> RequestError:
     )
 
 
-def check_message(obj: JSONObject, spec: Spec, path: str) -> None:
-    """Each field of ``obj`` that ``spec`` documents (under either spelling) passes its rule;
-    ``path`` ends with ``.`` (or is empty at the top)."""
+def fields(spec: Spec) -> Fields:
+    return {spelling: rule for name, rule in spec.items() for spelling in (name, k.snake(name))}
+
+
+def spellings(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(spelling for name in names for spelling in (name, k.snake(name)))
+
+
+def check_message(obj: JSONObject, spec: Fields, path: str) -> None:
+    """Each field of ``obj`` that ``spec`` documents passes its rule; ``path`` ends with ``.``
+    (or is empty at the top)."""
     for key, value in obj.items():
-        rule = spec.get(k.camel(key))
+        rule = spec.get(key)
         if rule is not None and value is not None:
             rule(value, path + key)
 
@@ -52,10 +63,12 @@ def message(spec: Spec, *required: str) -> Check:
     """A nested message: an object whose documented fields are checked; ``required`` fields
     (camelCase) must be present under one spelling."""
 
+    both = fields(spec)
+
     def rule(value: Any, path: str) -> None:
         if not isinstance(value, dict):
             raise f.wrong_type(path, "an object", value)
-        check_message(value, spec, path + ".")
+        check_message(value, both, path + ".")
         for name in required:
             if k.pick(value, name)[1] is None:
                 raise missing(f"{path}.{name}")
@@ -119,10 +132,6 @@ def function_name(value: Any, path: str) -> None:
             "Must be a-z, A-Z, 0-9, or contain underscores, dots, colons and dashes, "
             "with a maximum length of 128",
         )
-
-
-def any_value(value: Any, path: str) -> None:
-    """A ``google.protobuf.Value`` (any JSON)."""
 
 
 STR: Final = c.STR

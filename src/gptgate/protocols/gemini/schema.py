@@ -49,10 +49,7 @@ TYPED: Final[dict[str, Check]] = {
 SCHEMA_LISTS: Final = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
 SCHEMA_MAPS: Final = frozenset({"properties", "$defs", "defs"})
 #: Proto-JSON snake_case spellings of the schema keywords that have one.
-SNAKE_KEYS: Final = {
-    snake(k): k
-    for k in (*INT_KEYS, "anyOf", "propertyOrdering", "additionalProperties")
-}
+SNAKE_KEYS: Final = {snake(k): k for k in (*INT_KEYS, "anyOf", "propertyOrdering", "additionalProperties")}
 
 
 def to_json_schema(schema: Any, path: str) -> JSONObject:
