@@ -1,9 +1,13 @@
 """The one place a stream is written to a client.
 
 Each batch of canonical events (everything one upstream read completed) becomes one write, so
-a burst costs one syscall, not one per event. While the upstream is silent a keep-alive is sent
-every ``interval`` seconds by a timer (no task per stream). A client that disconnects cancels
-the handler (aiohttp ``handler_cancellation``), and the ``finally`` closes the upstream request.
+a burst costs one syscall, not one per event. The response headers wait for the first batch
+and go out in the same write, and the batch that ends the stream goes out with the chunked
+end marker: a stream the upstream sent in one read is one write to the client, headers, body
+and end together. While the upstream is silent a keep-alive is sent every ``interval`` seconds
+by one ticker shared by every open stream of the process (no timer or task per stream). A
+client that disconnects cancels the handler (aiohttp ``handler_cancellation``), and the
+``finally`` closes the upstream request.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import logging
 
 from aiohttp import web
 
+from gptgate.canonical.events import TERMINAL
+from gptgate.streaming.keepalive import KeepAlive, ticker_for
 from gptgate.streaming.stream import EventStream, StreamEncoder
 
 log = logging.getLogger("gptgate.relay")
@@ -24,34 +30,11 @@ SSE_HEADERS = {
 }
 
 
-class _KeepAlive:
-    __slots__ = ("_handle", "_interval", "_loop", "_payload", "_resp", "_task", "last")
+class SSEResponse(web.StreamResponse):
+    """A streamed response whose headers are held until its first write (aiohttp's own
+    ``Response`` does the same), so they share that write's syscall."""
 
-    def __init__(self, resp: web.StreamResponse, payload: bytes, interval: float) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._resp = resp
-        self._payload = payload
-        self._interval = interval
-        self._task: asyncio.Future[None] | None = None
-        self.last = self._loop.time()
-        self._handle = self._loop.call_later(interval, self._fire)
-
-    def _fire(self) -> None:
-        idle = self._loop.time() - self.last
-        if idle >= self._interval and (self._task is None or self._task.done()):
-            self._task = asyncio.ensure_future(self._resp.write(self._payload))
-            self._task.add_done_callback(_ignore_result)
-            self.last = self._loop.time()
-            idle = 0.0
-        self._handle = self._loop.call_later(self._interval - idle, self._fire)
-
-    def cancel(self) -> None:
-        self._handle.cancel()
-
-
-def _ignore_result(task: asyncio.Future[None]) -> None:
-    if not task.cancelled():
-        task.exception()  # a write to a client that left: nothing to do
+    _send_headers_immediately = False
 
 
 async def relay(
@@ -62,23 +45,30 @@ async def relay(
     keepalive: float,
     headers: dict[str, str] | None = None,
 ) -> web.StreamResponse:
-    resp = web.StreamResponse(status=200, headers={**SSE_HEADERS, **(headers or {})})
+    resp = SSEResponse(status=200, headers={**SSE_HEADERS, **(headers or {})})
     try:
         await resp.prepare(request)
-        timer = _KeepAlive(resp, encoder.keepalive, keepalive)
+        alive = KeepAlive(resp, encoder.keepalive)
+        ticker = ticker_for(keepalive)
+        ticker.add(alive)
         loop_time = asyncio.get_running_loop().time
+        ended = False
         try:
             async for batch in stream:
+                if ended:
+                    continue  # the answer is complete; the rest is drained with the upstream
                 data = encoder.feed(batch)
-                if data:
-                    await resp.write(data)
-                    timer.last = loop_time()
-            tail = encoder.finish()
-            if tail:
-                await resp.write(tail)
+                alive.last = loop_time()
+                if batch[-1].type in TERMINAL:
+                    ended = True
+                    await resp.write_eof(data + encoder.finish())
+                elif data or not alive.sent:
+                    alive.sent = True
+                    await resp.write(data)  # the first write carries the headers, even if empty
         finally:
-            timer.cancel()
-        await resp.write_eof()
+            ticker.discard(alive)
+        if not ended:
+            await resp.write_eof(encoder.finish())
     except (ConnectionResetError, ConnectionError) as exc:
         log.debug("client went away: %s", exc.__class__.__name__)
     finally:

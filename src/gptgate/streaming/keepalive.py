@@ -1,0 +1,88 @@
+"""Keep-alives for open streams: one ticker per interval for the whole process.
+
+A stream registers a :class:`KeepAlive` while it is open and stamps ``last`` at each write. The
+ticker wakes every half interval and writes the stream's keep-alive payload to each stream idle
+for at least the interval, so an idle stream hears from the gateway every 1 to 1.5 intervals;
+an open stream costs a set entry, not a timer handle and a callback of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+
+class Writable(Protocol):
+    async def write(self, data: bytes) -> None: ...
+
+
+class KeepAlive:
+    """One open stream: where to write, what, and when it last wrote."""
+
+    __slots__ = ("last", "payload", "resp", "sent", "writing")
+
+    def __init__(self, resp: Writable, payload: bytes) -> None:
+        self.resp = resp
+        self.payload = payload
+        self.last = 0.0
+        #: something (headers included) has been written
+        self.sent = False
+        self.writing: asyncio.Future[None] | None = None
+
+
+class Ticker:
+    """The streams of one event loop sharing one keep-alive interval."""
+
+    __slots__ = ("_handle", "_interval", "_loop", "_streams")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        self._loop = loop
+        self._interval = interval
+        self._streams: set[KeepAlive] = set()
+        self._handle: asyncio.TimerHandle | None = None
+
+    def __len__(self) -> int:
+        return len(self._streams)
+
+    def add(self, stream: KeepAlive) -> None:
+        stream.last = self._loop.time()
+        self._streams.add(stream)
+        if self._handle is None:
+            self._handle = self._loop.call_later(self._interval / 2, self._tick)
+
+    def discard(self, stream: KeepAlive) -> None:
+        self._streams.discard(stream)
+
+    def _tick(self) -> None:
+        if not self._streams:
+            self._handle = None  # started again by the next stream
+            return
+        now = self._loop.time()
+        due = now - self._interval
+        for stream in self._streams:
+            if stream.last <= due and (stream.writing is None or stream.writing.done()):
+                stream.last = now
+                stream.sent = True
+                stream.writing = asyncio.ensure_future(stream.resp.write(stream.payload))
+                stream.writing.add_done_callback(_ignore_result)
+        self._handle = self._loop.call_later(self._interval / 2, self._tick)
+
+
+def _ignore_result(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # a write to a client that left: nothing to do
+
+
+_tickers: dict[tuple[asyncio.AbstractEventLoop, float], Ticker] = {}
+
+
+def ticker_for(interval: float) -> Ticker:
+    """The running loop's ticker for ``interval`` (made on first use)."""
+    loop = asyncio.get_running_loop()
+    ticker = _tickers.get((loop, interval))
+    if ticker is None:
+        if len(_tickers) > 16:  # loops of finished tests: forget the idle ones
+            for key in [k for k, t in _tickers.items() if not t or k[0].is_closed()]:
+                del _tickers[key]
+        ticker = _tickers[(loop, interval)] = Ticker(loop, interval)
+    return ticker
