@@ -242,6 +242,14 @@ BAD: list[tuple[str, dict[str, Any], tuple[str, str]]] = [
         ),
     ),
     (
+        "declaration-both-response-schemas",
+        declare(name="f", response={"type": "STRING"}, responseJsonSchema={"type": "string"}),
+        value(
+            f"{DECL}.responseJsonSchema",
+            "'response' and 'responseJsonSchema' cannot be set together; use one",
+        ),
+    ),
+    (
         "declaration-required-string",
         declare(name="f", parameters={"type": "OBJECT", "required": "a"}),
         typed(f"{DECL}.parameters.required", "an array", "a string"),
@@ -342,6 +350,30 @@ BAD: list[tuple[str, dict[str, Any], tuple[str, str]]] = [
         "response-schema-enum",
         config(responseMimeType="application/json", responseSchema={"type": "STRING", "enum": [1]}),
         typed("generationConfig.responseSchema.enum[0]", "a string", "an integer"),
+    ),
+    (
+        "response-schema-without-mime-type",
+        config(responseSchema={"type": "STRING"}),
+        value(
+            "generationConfig.responseSchema",
+            "it requires responseMimeType application/json or text/x.enum, but responseMimeType is not set",
+        ),
+    ),
+    (
+        "response-json-schema-text-plain",
+        config(responseMimeType="text/plain", response_json_schema={"type": "string"}),
+        value(
+            "generationConfig.response_json_schema",
+            "it requires responseMimeType application/json, but responseMimeType is 'text/plain'",
+        ),
+    ),
+    (
+        "response-schema-and-json-schema",
+        config(responseMimeType="application/json", responseSchema={"type": "STRING"}, responseJsonSchema={}),
+        value(
+            "generationConfig.responseJsonSchema",
+            "'responseSchema' must be omitted when 'responseJsonSchema' is set",
+        ),
     ),
     (
         "response-modalities",

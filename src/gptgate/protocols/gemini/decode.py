@@ -174,6 +174,11 @@ def _function(decl: JSONObject, path: str, names: NameMap) -> JSONObject:
         parameters: JSONObject | None = f.as_obj(schema, path + json_key)
     else:
         parameters = None if openapi is None else to_json_schema(openapi, path + key)
+    response_key, response = k.pick(decl, "responseJsonSchema")
+    if response is not None and k.pick(decl, "response")[1] is not None:
+        raise r.invalid(
+            path + response_key, f"'response' and '{response_key}' cannot be set together; use one"
+        )
     if parameters is not None and "type" not in parameters:
         parameters = {"type": "object", **parameters}
     return items.function_tool(names.upstream(name), k.opt_str(decl, "description", path), parameters, False)

@@ -46,6 +46,8 @@ HARM_THRESHOLDS: Final = (
     "OFF",
 )
 
+#: what ``responseSchema`` may describe (``text/x.enum``: one of the schema's enum strings)
+SCHEMA_MIME_TYPES: Final = ("application/json", "text/x.enum")
 THINKING: Final[r.Spec] = {
     "includeThoughts": r.BOOL,
     "thinkingBudget": r.int64,  # int32, which proto JSON may quote as well
@@ -131,6 +133,29 @@ def check_generation(config: JSONObject, path: str) -> None:
     key, thinking = k.pick(config, "thinkingConfig")
     if thinking is not None:
         _one_thinking_knob(thinking, f"{path}{key}.")
+    _schema_with_its_mime_type(config, path)
+
+
+def _schema_with_its_mime_type(config: JSONObject, path: str) -> None:
+    """google-genai's ``GenerationConfig``: ``responseJsonSchema`` requires ``responseSchema``
+    omitted and ``responseMimeType`` set; ``responseSchema`` requires a compatible mime type."""
+    schema_key, schema = k.pick(config, "responseSchema")
+    json_key, json_schema = k.pick(config, "responseJsonSchema")
+    if json_schema is None and config.get("_responseJsonSchema") is not None:
+        json_key, json_schema = "_responseJsonSchema", config["_responseJsonSchema"]
+    if schema is not None and json_schema is not None:
+        raise r.invalid(path + json_key, f"'{schema_key}' must be omitted when '{json_key}' is set")
+    key, given = (schema_key, schema) if schema is not None else (json_key, json_schema)
+    if given is None:
+        return
+    mime = k.pick(config, "responseMimeType")[1]
+    compatible = SCHEMA_MIME_TYPES if schema is not None else ("application/json",)
+    if mime not in compatible:
+        raise r.invalid(
+            path + key,
+            f"it requires responseMimeType {' or '.join(compatible)}, but responseMimeType is "
+            + ("not set" if mime is None else f"'{mime}'"),
+        )
 
 
 def _one_thinking_knob(thinking: JSONObject, path: str) -> None:
