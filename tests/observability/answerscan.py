@@ -356,17 +356,28 @@ class _Answer:
 
 
 def _route(request: web.BaseRequest) -> str:
-    match_info = getattr(request, "match_info", None)
-    route = getattr(match_info, "route", None)
+    """The route's pattern (never the raw path: it may hold a signed link)."""
+    route = getattr(getattr(request, "_match_info", None), "route", None)
     resource = getattr(route, "resource", None)
     return resource.canonical if resource is not None else "(no route)"
 
 
 def _gateway_of(request: web.BaseRequest) -> Any:
+    """The gateway whose application answers ``request`` (None: not a gateway's). A request the
+    HTTP parser refused was never routed: its server's handler is the application's."""
+    from aiohttp import web
+
     from gptgate.http import GATEWAY
 
-    config = getattr(request, "config_dict", None)
-    return config.get(GATEWAY) if config is not None else None
+    apps = list(getattr(getattr(request, "_match_info", None), "apps", ()))
+    if not apps:
+        handler = getattr(getattr(request, "_protocol", None), "_request_handler", None)
+        app = getattr(handler, "__self__", None)
+        apps = [app] if isinstance(app, web.Application) else []
+    for app in reversed(apps):
+        if GATEWAY in app:
+            return app[GATEWAY]
+    return None
 
 
 def _finish(registry: Registry, answer: _Answer) -> None:

@@ -214,3 +214,19 @@ def test_a_gptgate_serve_child_reports_its_hits_through_the_sitecustomize(tmp_pa
     )
     answers, hits = Registry(report_dir=tmp_path).read_children()
     assert (answers, [h.line() for h in hits]) == (1, ["GET /health/leak/unary 200 body: jwt, planted"])
+
+
+async def test_the_tap_sees_the_answer_to_a_request_the_parser_refused() -> None:
+    """Never routed, answered by the production runner's error handler: still a gateway's answer."""
+    from tests.fuzz.served import port_of, raw_exchange, start_hardened
+
+    served = await start_hardened("http://127.0.0.1:9")
+    registry = Registry()
+    try:
+        with answerscan.recording(registry):
+            head = b"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + b"A" * 9000 + b"\r\n\r\n"
+            answer = await raw_exchange(port_of(served), head)
+    finally:
+        await served.close()
+    assert answer.startswith(b"HTTP/1.0 400 ")
+    assert (registry.answers, registry.hits) == (1, [])
