@@ -2,14 +2,16 @@
 
 The canonical stream *is* the Responses-API stream: an event is the parsed payload of one
 Responses SSE record (``data["type"]`` names it). Keeping that shape means an upstream that
-speaks Responses (Codex) costs one JSON parse per event and nothing else, and the Responses
-front door can relay the upstream's bytes untouched (``raw``). Upstreams that speak something
+speaks Responses (Codex) costs at most one JSON parse per event, made only when a door reads the
+event's payload, and the Responses front door relays the upstream's bytes untouched (``raw``). Upstreams that speak something
 else (the web backend) synthesise the same payloads.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from orjson import JSONDecodeError, loads
 
 from gptgate.types import JSONObject
 
@@ -46,17 +48,76 @@ FAILED: Final = "response.failed"
 ERROR: Final = "error"
 
 TERMINAL: Final = frozenset({COMPLETED, INCOMPLETE, FAILED, ERROR})
+#: every event type named above (a decoder maps an upstream's type bytes onto these strings)
+KNOWN: Final = frozenset(
+    {
+        CREATED,
+        IN_PROGRESS,
+        QUEUED,
+        ITEM_ADDED,
+        ITEM_DONE,
+        PART_ADDED,
+        PART_DONE,
+        TEXT_DELTA,
+        TEXT_DONE,
+        REFUSAL_DELTA,
+        ARGS_DELTA,
+        ARGS_DONE,
+        CUSTOM_INPUT_DELTA,
+        CUSTOM_INPUT_DONE,
+        SUMMARY_PART_ADDED,
+        SUMMARY_PART_DONE,
+        SUMMARY_DELTA,
+        SUMMARY_DONE,
+        REASONING_DELTA,
+        ANNOTATION_ADDED,
+        IMAGE_IN_PROGRESS,
+        IMAGE_GENERATING,
+        IMAGE_PARTIAL,
+        IMAGE_COMPLETED,
+        SEARCH_IN_PROGRESS,
+        SEARCH_SEARCHING,
+        SEARCH_COMPLETED,
+        COMPLETED,
+        INCOMPLETE,
+        FAILED,
+        ERROR,
+    }
+)
 
 
 class Event:
-    """One canonical event: ``type``, the parsed payload, and the upstream bytes when verbatim."""
+    """One canonical event: ``type``, the parsed payload, and the upstream bytes when verbatim.
 
-    __slots__ = ("data", "raw", "type")
+    An event decoded from upstream bytes may be *lazy*: made with its ``type`` and ``raw``
+    only, its ``data`` is parsed from ``raw`` the first time something reads it. A door that
+    relays the upstream's bytes (the Responses pass-through) never pays for the parse; a door
+    that translates pays only for the events it shows. A lazy payload that turns out not to be
+    a JSON object reads as ``{"type": <type>}``: every field a consumer looks for is missing,
+    as if the upstream had sent an empty event of that type.
+    """
 
-    def __init__(self, type: str, data: JSONObject, raw: bytes | None = None) -> None:
+    __slots__ = ("_data", "raw", "type")
+
+    def __init__(self, type: str, data: JSONObject | None = None, raw: bytes | None = None) -> None:
+        if data is None and raw is None:
+            raise ValueError("an event needs its payload or the bytes to parse it from")
         self.type = type
-        self.data = data
+        self._data = data
         self.raw = raw
+
+    @property
+    def data(self) -> JSONObject:
+        data = self._data
+        if data is None:  # a lazy event's first read (inline: this runs once per shown event)
+            try:
+                data = loads(self.raw) if self.raw is not None else None
+            except JSONDecodeError:
+                data = None
+            if not isinstance(data, dict):
+                data = {"type": self.type}
+            self._data = data
+        return data
 
     def __repr__(self) -> str:
         return f"Event({self.type!r})"

@@ -26,10 +26,14 @@ class SSEDecoder:
         if b"\r" in buf:
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         out: list[bytes] = []
+        find = buf.find
         start = 0
-        while (end := buf.find(b"\n\n", start)) >= 0:
-            data = _record_data(buf, start, end)
-            if data is not None:
+        while (end := find(b"\n\n", start)) >= 0:
+            j = find(b"data:", start, end)
+            # the common record, inline: one data line, the record's last (after event: ...)
+            if j >= 0 and (j == start or buf[j - 1] == 0x0A) and find(b"\n", j, end) < 0:
+                out.append(buf[j + 6 : end] if buf[j + 5] == 0x20 else buf[j + 5 : end])
+            elif (data := _record_data(buf, start, end)) is not None:
                 out.append(data)
             start = end + 2
         self._buf = buf[start:]

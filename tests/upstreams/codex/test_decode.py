@@ -103,3 +103,54 @@ def test_unparsable_and_unknown_events_are_tolerated() -> None:
         b'event: x\ndata: {not json\n\n: comment\n\ndata: {"type":"response.new_thing","a":1}\n\n'
     )
     assert [e.type for e in events] == ["response.new_thing"]
+
+
+# -- lazy payloads: the type is read off the bytes, the payload parsed when a door reads it
+DELTA = b'{"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1","delta":"He"}'
+
+
+def test_a_known_type_at_the_front_is_read_off_the_bytes_and_parsed_on_first_read() -> None:
+    [event] = CodexStreamDecoder().feed(b"event: response.output_text.delta\ndata: " + DELTA + b"\n\n")
+    assert (event.type, event.raw) == ("response.output_text.delta", DELTA)
+    assert event.data == {
+        "type": "response.output_text.delta",
+        "sequence_number": 4,
+        "item_id": "msg_1",
+        "delta": "He",
+    }
+    assert event.data is event.data  # parsed once
+
+
+def test_a_payload_with_its_type_elsewhere_or_unknown_is_parsed_at_once() -> None:
+    decoder = CodexStreamDecoder()
+    events = decoder.feed(
+        b'data: {"sequence_number":1,"type":"response.in_progress","response":{}}\n\n'
+        b'data: {"type":"response.brand_new","sequence_number":2}\n\n'
+        b'data: {"sequence_number":3,"type":"response.completed"\n\n'  # broken: skipped
+    )
+    assert [(e.type, e.data["sequence_number"]) for e in events] == [
+        ("response.in_progress", 1),
+        ("response.brand_new", 2),
+    ]
+    assert decoder.terminal is None
+
+
+def test_a_lazy_payload_that_is_not_json_reads_as_an_empty_event_of_its_type() -> None:
+    broken = b'{"type":"response.output_text.delta","delta":"He'
+    [event] = CodexStreamDecoder().feed(b"data: " + broken + b"\n\n")
+    assert event.raw == broken  # a pass-through relays what the upstream sent
+    assert event.data == {"type": "response.output_text.delta"}  # a translating door sees no delta
+
+
+def test_the_terminal_type_is_known_without_a_parse_and_a_cut_names_the_created_response() -> None:
+    decoder = CodexStreamDecoder()
+    created = b'{"type":"response.created","response":{"id":"resp_9","model":"gpt-5.5"}}'
+    decoder.feed(b"data: " + created + b"\n\n")
+    [cut] = decoder.flush()
+    assert cut.data["response"]["id"] == "resp_9"
+    assert cut.data["response"]["model"] == "gpt-5.5"
+    assert cut.data["response"]["error"]["code"] == "stream_disconnected"
+    done = CodexStreamDecoder()
+    done.feed(b'data: {"type":"response.completed","response":{"status":"completed"}}\n\n')
+    assert done.terminal == "response.completed"
+    assert done.flush() == []

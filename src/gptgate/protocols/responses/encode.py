@@ -7,35 +7,56 @@ from typing import Final
 
 import orjson
 
-from gptgate.canonical.events import Event
+from gptgate.canonical.events import TERMINAL, Event
 
 KEEPALIVE: Final = b": keep-alive\n\n"
+#: the SSE head of each event type, made once: ``event: <type>\ndata: ``
+_HEADS: dict[str, bytes] = {}
+
+
+def _head(event_type: str) -> bytes:
+    head = _HEADS.get(event_type)
+    if head is None:
+        head = b"event: " + event_type.encode() + b"\ndata: "
+        if len(_HEADS) < 256:  # types an upstream makes up are framed, not kept
+            _HEADS[event_type] = head
+    return head
 
 
 class ResponsesStreamEncoder:
-    """Relays each event's upstream bytes untouched; a synthetic event (no ``raw``) is given the
-    next ``sequence_number`` so the client still sees a gap-free, strictly +1 sequence."""
+    """Relays each event's upstream bytes untouched (their payloads are never parsed); a
+    synthetic event (no ``raw``) is given the next ``sequence_number`` so the client still sees
+    a gap-free, strictly +1 sequence. The number it follows is read from the last relayed event
+    only then."""
 
     keepalive = KEEPALIVE
-    __slots__ = ("_finished", "_seq")
+    __slots__ = ("_finished", "_last", "_seq")
 
     def __init__(self) -> None:
         self._seq = -1
+        self._last: Event | None = None  # the last relayed event, whose number a synthetic one follows
         self._finished = False
+
+    def _payload(self, event: Event) -> bytes:
+        raw = event.raw
+        if raw is not None:
+            self._last = event
+            return raw
+        last, self._last = self._last, None
+        if last is not None:
+            seq = last.data.get("sequence_number")
+            if isinstance(seq, int):
+                self._seq = seq
+        data = event.data
+        self._seq += 1
+        data["sequence_number"] = self._seq
+        return orjson.dumps(data)
 
     def feed(self, events: list[Event]) -> bytes:
         out: list[bytes] = []
         for event in events:
-            data = event.data
-            raw = event.raw
-            if raw is None:
-                data["sequence_number"] = self._seq + 1
-                raw = orjson.dumps(data)
-            seq = data.get("sequence_number")
-            if isinstance(seq, int):
-                self._seq = seq
-            out.append(b"event: " + event.type.encode() + b"\ndata: " + raw + b"\n\n")
-            if event.type in ("response.completed", "response.incomplete", "response.failed", "error"):
+            out += (_head(event.type), self._payload(event), b"\n\n")
+            if event.type in TERMINAL:
                 self._finished = True
         return b"".join(out)
 
@@ -46,16 +67,8 @@ class ResponsesStreamEncoder:
         """The same payloads without SSE framing: one WebSocket text frame each."""
         out: list[bytes] = []
         for event in events:
-            data = event.data
-            raw = event.raw
-            if raw is None:
-                data["sequence_number"] = self._seq + 1
-                raw = orjson.dumps(data)
-            seq = data.get("sequence_number")
-            if isinstance(seq, int):
-                self._seq = seq
-            out.append(raw)
-            if event.type in ("response.completed", "response.incomplete", "response.failed", "error"):
+            out.append(self._payload(event))
+            if event.type in TERMINAL:
                 self._finished = True
         return out
 

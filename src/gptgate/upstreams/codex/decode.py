@@ -1,6 +1,15 @@
-"""Codex SSE bytes -> canonical events (the Codex stream already is the canonical shape)."""
+"""Codex SSE bytes -> canonical events (the Codex stream already is the canonical shape).
+
+Codex writes each payload with its ``type`` first (``{"type":"response.output_text.delta",…``),
+so the event type is read off the bytes and the payload is left to be parsed when a door reads
+it (a lazy :class:`~gptgate.canonical.events.Event`): the Responses pass-through relays the
+bytes and parses nothing, a translating door parses only the events it shows. A record whose
+type is not at the front, or is one gptgate does not know, is parsed at once, as before.
+"""
 
 from __future__ import annotations
+
+from typing import Final
 
 import orjson
 
@@ -9,6 +18,9 @@ from gptgate.canonical.events import Event
 from gptgate.streaming.sse import SSEDecoder
 
 loads = orjson.loads
+PREFIX: Final = b'{"type":"'
+#: the type bytes Codex writes -> the canonical type string (one shared str per type)
+TYPES: Final = {t.encode(): t for t in ev.KNOWN}
 
 
 class CodexStreamDecoder:
@@ -19,28 +31,40 @@ class CodexStreamDecoder:
     synthetic ``response.failed`` so every consumer sees a definite end.
     """
 
-    __slots__ = ("_model", "_response_id", "_sse", "terminal")
+    __slots__ = ("_created", "_sse", "terminal")
 
     def __init__(self) -> None:
         self._sse = SSEDecoder()
-        self._response_id: str | None = None
-        self._model: str | None = None
+        self._created: Event | None = None
         self.terminal: str | None = None
 
     def feed(self, chunk: bytes) -> list[Event]:
-        out: list[Event] = []
-        for data in self._sse.feed(chunk):
-            event = self._event(data)
-            if event is not None:
-                out.append(event)
-        return out
+        return self._decode(self._sse.feed(chunk))
 
     def payload(self, data: bytes) -> list[Event]:
         """One event's JSON without SSE framing (a WebSocket frame)."""
-        event = self._event(data)
-        return [] if event is None else [event]
+        return self._decode([data])
 
-    def _event(self, data: bytes) -> Event | None:
+    def _decode(self, records: list[bytes]) -> list[Event]:
+        out: list[Event] = []
+        types = TYPES
+        for data in records:
+            t = types.get(data[9 : data.find(b'"', 9)]) if data.startswith(PREFIX) else None
+            if t is None:
+                event = self._parsed(data)
+                if event is None:
+                    continue
+            else:
+                event = Event(t, None, data)
+                if t in ev.TERMINAL:
+                    self.terminal = t
+                elif t == ev.CREATED:
+                    self._created = event
+            out.append(event)
+        return out
+
+    def _parsed(self, data: bytes) -> Event | None:
+        """A record parsed now: its type is not at the front, or not one gptgate knows."""
         try:
             payload = loads(data)
         except orjson.JSONDecodeError:
@@ -50,16 +74,15 @@ class CodexStreamDecoder:
         t = payload.get("type")
         if not isinstance(t, str):
             return None
+        event = Event(t, payload, data)
         if t in ev.TERMINAL:
             self.terminal = t
         elif t == ev.CREATED:
-            response = payload.get("response") or {}
-            self._response_id = response.get("id")
-            self._model = response.get("model")
-        return Event(t, payload, data)
+            self._created = event
+        return event
 
     def flush(self) -> list[Event]:
-        out = [e for d in self._sse.flush() if (e := self._event(d)) is not None]
+        out = [e for d in self._sse.flush() if (e := self._parsed(d)) is not None]
         if self.terminal is None:
             out.append(self.cut("stream_disconnected", "upstream stream closed before response.completed"))
         return out
@@ -67,4 +90,7 @@ class CodexStreamDecoder:
     def cut(self, code: str, message: str) -> Event:
         """The synthetic failure for a stream that ended (or broke) without a terminal event."""
         self.terminal = ev.FAILED
-        return ev.failure(self._response_id, code, message, model=self._model)
+        response = self._created.data.get("response") if self._created is not None else None
+        if not isinstance(response, dict):
+            response = {}
+        return ev.failure(response.get("id"), code, message, model=response.get("model"))
