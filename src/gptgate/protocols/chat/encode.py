@@ -68,6 +68,10 @@ class ChatStreamEncoder(TableEncoder):
         head = dumps({"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model})
         self._head = b"data: " + head[:-1] + b',"choices":['
         self._tail = b'],"usage":null}\n\n' if include_usage else b"]}\n\n"
+        #: a text delta's chunk around its JSON string: ``_chunk({"content": text})``, made once
+        self._text_head = self._head + b'{"index":0,"delta":{"content":'
+        self._text_tail = b'},"logprobs":null,"finish_reason":null}' + self._tail
+        self._text_item: str | None = None  # the message whose text is streaming now
         self._include_usage = include_usage
         self._reasoning = reasoning
         self._started = False
@@ -99,15 +103,21 @@ class ChatStreamEncoder(TableEncoder):
             self._start(out)
 
     def _on_text(self, data: JSONObject, out: list[bytes]) -> None:
+        """The hot event: one string serialized between two pieces made once per stream."""
         delta = data.get("delta")
         if not delta:
             return
-        self._text_sent.add(data.get("item_id") or "")
+        item = data.get("item_id")
+        if item != self._text_item:
+            self._text_item = item
+            self._text_sent.add(item or "")
         if self._think_open:
             self._think_open = False
             delta = "</think>\n\n" + delta
         self._chars += len(delta)
-        self._delta({"content": delta}, out)
+        if not self._started:
+            self._start(out)
+        out.append(self._text_head + dumps(delta) + self._text_tail)
 
     def _on_reasoning(self, data: JSONObject, out: list[bytes]) -> None:
         delta = data.get("delta")
