@@ -71,6 +71,10 @@ NOT_SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\bBearer (?:<[a-z_]+>|&lt;[a-z_]+&gt;|/ )"),
     ),
     (
+        "the chat page's api.js builds the header from the key its user typed: code, not a value",
+        re.compile(r'\bAuthorization = "Bearer " \+ '),
+    ),
+    (
         "the settings' descriptions: the database URL form 'postgresql://user:pass@host' and 'rt_-prefixed'",
         re.compile(r"postgresql://user:pass@host|\brt_-prefixed\b"),
     ),

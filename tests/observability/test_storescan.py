@@ -106,3 +106,28 @@ def test_a_postgres_store_is_scanned_too(postgres_url: str) -> None:
     # the database is dropped after this test: the session's scan must not see the planted row
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("UPDATE accounts SET refresh_token = NULL")
+
+
+@pytest.mark.parametrize(
+    ("version", "proxy", "hits"),
+    [
+        ("0004", "http://u:proxy-password@127.0.0.1:3128", []),
+        ("0005", "http://u:proxy-password@127.0.0.1:3128", ["old accounts.proxy row 1: url_password"]),
+        (None, "http://u:proxy-password@127.0.0.1:3128", ["old accounts.proxy row 1: url_password"]),
+        ("0004", f"http://u:{REFRESH}@127.0.0.1:3128", ["old accounts.proxy row 1: refresh_token"]),
+    ],
+)
+def test_a_proxy_password_in_clear_is_allowed_only_in_a_store_older_than_its_sealing(
+    planted_dir: Path, version: str | None, proxy: str, hits: list[str]
+) -> None:
+    """``STORE_EXEMPT``: before migration 0005 proxies were stored in clear (that release's format)."""
+    path = planted_dir / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE accounts (name TEXT, proxy TEXT, status_reason TEXT)")
+        db.execute("INSERT INTO accounts VALUES ('a', ?, NULL)", (proxy,))
+        if version is not None:
+            db.execute("CREATE TABLE gptgate_schema_version (version_num TEXT)")
+            db.execute("INSERT INTO gptgate_schema_version VALUES (?)", (version,))
+    report = StoreReport()
+    scan_sqlite(path, report, label="old")
+    assert [h.line() for h in report.hits] == hits
