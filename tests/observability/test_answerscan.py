@@ -103,6 +103,20 @@ def test_the_export_body_and_the_admin_cookie_are_let_through_and_nothing_else()
     assert scan_answer("POST", "/admin/api/login", 200, other, b"{}")[0].kinds == ("cookie",)
 
 
+def test_the_fast_pattern_check_agrees_with_secret_kinds() -> None:
+    """``pattern_kinds`` skips the patterns whose words are absent: same answer as the product's."""
+    from gptgate.observability.redact import PATTERNS, secret_kinds
+    from tests.observability.answerscan import _NEEDS, pattern_kinds
+    from tests.observability.test_redact import CASES, CLEAN
+
+    assert set(_NEEDS) == {kind for kind, _, _ in PATTERNS}
+    texts = [line for case in CASES for line in case] + list(CLEAN)
+    texts += [JWT, REFRESH, KEY, f"PASSWORD='{SESSION}'", f"https://u:{SESSION}@h", f"X?Token={SESSION}"]
+    for text in texts:
+        assert pattern_kinds(text) == secret_kinds(text), text
+    assert all(secret_kinds(text) for text in texts[-6:])
+
+
 def test_every_exemption_says_why_and_each_route_is_listed_once() -> None:
     assert all(len(e.reason) > 40 for e in EXEMPT)
     assert len({(e.method, e.route) for e in EXEMPT}) == len(EXEMPT)
