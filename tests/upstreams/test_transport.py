@@ -50,7 +50,8 @@ async def test_zstd_request_body_from_the_client(gateway: Served) -> None:
 
 
 async def test_a_burst_leaves_a_bounded_number_of_idle_upstream_connections() -> None:
-    """200 requests at once open 200 connections; released, at most ``idle_connections`` stay."""
+    """200 requests at once open 200 connections; released, they stay reusable for the grace
+    period (a next wave reuses them), then at most ``idle_connections`` stay."""
     import asyncio
 
     from aiohttp import web
@@ -67,7 +68,9 @@ async def test_a_burst_leaves_a_bounded_number_of_idle_upstream_connections() ->
     app = web.Application()
     app.router.add_post("/x", slow)
     runner, base = await serve_app(app)
-    transport = AiohttpTransport(connect_timeout=5, idle_timeout=30, limit=1024, idle_connections=8)
+    transport = AiohttpTransport(
+        connect_timeout=5, idle_timeout=30, limit=1024, idle_connections=8, idle_grace=1.0
+    )
     try:
 
         async def one() -> int:
@@ -82,6 +85,11 @@ async def test_a_burst_leaves_a_bounded_number_of_idle_upstream_connections() ->
         assert await asyncio.gather(*calls) == [200] * 200
         connector = transport._client().connector
         assert isinstance(connector, BoundedConnector)
+        assert connector.idle() > 8  # within the grace period: a next wave finds them
+        for _ in range(50):  # the grace period ends (bounded wait)
+            await asyncio.sleep(0.1)
+            if connector.idle() <= 8:
+                break
         assert connector.idle() == 8
     finally:
         await transport.close()

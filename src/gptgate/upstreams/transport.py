@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, Protocol
 
 import aiohttp
@@ -112,19 +112,40 @@ _Route = tuple[aiohttp.ClientSession, URL | None]
 
 
 class BoundedConnector(aiohttp.TCPConnector):
-    """A connector that keeps at most ``idle_max`` idle keep-alive connections per host: after a
-    burst of a thousand streams the rest close as they are released, instead of a thousand idle
-    sockets waiting out the keep-alive timeout. (aiohttp has no such bound of its own; this leans
-    on its ``_release``/``_conns``, stable across its 3.x releases.)"""
+    """A connector that keeps at most ``idle_max`` idle keep-alive connections per host once the
+    load has passed: connections released beyond the bound stay reusable for ``grace`` seconds,
+    so waves of requests (a client's concurrency cycling every few hundred milliseconds) keep
+    their connections instead of connecting again each wave, then the oldest idle ones close
+    down to the bound. After a burst of a thousand streams a thousand idle sockets do not wait
+    out the keep-alive timeout. (aiohttp has no such bound of its own; this leans on its
+    ``_release``/``_conns``, stable across its 3.x releases.)"""
 
-    def __init__(self, *, idle_max: int, **kwargs: Any) -> None:
+    def __init__(self, *, idle_max: int, grace: float = 2.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._idle_max = idle_max
+        self._grace = grace
+        self._trim_handle: asyncio.TimerHandle | None = None
 
     def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
-        if not should_close and len(self._conns.get(key) or ()) >= self._idle_max:
-            should_close = True
         super()._release(key, protocol, should_close=should_close)
+        if self._trim_handle is None and len(self._conns.get(key) or ()) > self._idle_max:
+            self._trim_handle = self._loop.call_later(self._grace, self._trim)
+
+    def _trim(self) -> None:
+        """Close the oldest idle connections of each host beyond the bound."""
+        self._trim_handle = None
+        for key, idle in list(self._conns.items()):
+            while len(idle) > self._idle_max:
+                protocol, _ = idle.popleft()
+                protocol.close()
+            if not idle:
+                del self._conns[key]
+
+    def _close(self, *, abort_ssl: bool = False) -> list[Awaitable[object]]:
+        if self._trim_handle is not None:
+            self._trim_handle.cancel()
+            self._trim_handle = None
+        return super()._close(abort_ssl=abort_ssl)
 
     def idle(self) -> int:
         """Idle keep-alive connections held now."""
@@ -143,12 +164,14 @@ class AiohttpTransport:
         limit: int,
         idle_connections: int = 64,
         keepalive_seconds: float = 15.0,
+        idle_grace: float = 2.0,
     ) -> None:
         self._timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=connect_timeout, sock_read=idle_timeout
         )
         self._limit = limit
         self._idle_max = idle_connections
+        self._idle_grace = idle_grace
         self._keepalive = keepalive_seconds
         self._session: aiohttp.ClientSession | None = None
         self._routes: dict[str, _Route] = {}
@@ -157,6 +180,7 @@ class AiohttpTransport:
         if self._session is None or self._session.closed:
             connector = BoundedConnector(
                 idle_max=self._idle_max,
+                grace=self._idle_grace,
                 limit=self._limit,
                 keepalive_timeout=self._keepalive,
                 ttl_dns_cache=300,
