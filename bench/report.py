@@ -23,17 +23,19 @@ from contenders import (
     WS_PAIRS,
     YARDSTICK,
 )
+from targets import (
+    ENCODER_LIMIT,
+    OPS_EVENT_LIMIT,
+    OPS_FIXED_LIMIT,
+    POOL_LIMIT,
+    TTFT_CONCURRENCIES,
+    WEB_LIMIT,
+    WS_LIMIT,
+    targets,
+)
 
 GPTGATE = (GW_CHAT.name, GW_RESP.name)  # the default (aiohttp) transport: the targets apply
 VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in (*POOL, *OPS, *WEB, *WS)))
-TTFT_LIMITS = {1: 1.0, 32: 3.0}  # ms of added time to first token (c=256: reported only)
-CPU_LIMIT, EVENT_LIMIT, IDLE_LIMIT = 1.5, 1.5, 1.3
-POOL_LIMIT = 1.10  # 50-account pool ÷ one account, CPU per request and per event
-#: the operator's side on ÷ off: fixed CPU per request (≤ 5 %) and CPU per event ("nothing")
-OPS_FIXED_LIMIT, OPS_EVENT_LIMIT = 1.05, 1.02
-ENCODER_LIMIT = 1.5  # Anthropic / Gemini encoder ÷ chat encoder, CPU per event
-WEB_LIMIT = 1.5  # gptgate chat on the web upstream ÷ on Codex, CPU per event
-WS_LIMIT = 1.0  # a Responses turn over the WebSocket ÷ the same turn as an HTTP stream, CPU per turn
 Record = dict[str, Any]
 
 
@@ -178,7 +180,7 @@ def summarize(
 
     ratios = {name: versus(name, YARDSTICK.name) for name in VS_YARDSTICK}
     curl = versus(GW_CURL.name, GW_CHAT.name)
-    for c in TTFT_LIMITS | {256: 0.0}:
+    for c in TTFT_CONCURRENCIES:
         added = [lat.get(n, {}).get(f"c{c}", {}).get("added_p50_ms") for n in (GW_CHAT.name, GW_CURL.name)]
         curl[f"ttft_added_p50_ms_c{c}"] = {"aiohttp": added[0], "curl_cffi": added[1]}
     by_workers: Record = {}
@@ -260,58 +262,6 @@ def ops_ratios(raw: list[Record], workers: int, pairs: tuple[tuple[Any, Any], ..
             row[f"{figure}_reps"] = [round(v, 3) for v in values]
             row[f"{figure}_spread"] = round(max(values) - min(values), 3) if len(values) > 1 else None
         out[mine.name] = row
-    return out
-
-
-def targets(
-    ratios: Record,
-    lat: Record,
-    pool: Record | None = None,
-    encoders: Record | None = None,
-    ops: Record | None = None,
-    web: Record | None = None,
-    websocket: Record | None = None,
-) -> list[Record]:
-    out: list[Record] = []
-
-    def add(what: str, name: str, value: float | None, limit: float, unit: str) -> None:
-        verdict = None if value is None else value <= limit
-        out.append(
-            {"target": what, "contender": name, "value": value, "limit": limit, "unit": unit, "pass": verdict}
-        )
-
-    for name in GPTGATE:
-        add("fixed CPU per request", name, ratios[name]["fixed_cpu"], CPU_LIMIT, "× yardstick")
-        add("CPU per event", name, ratios[name]["per_event"], EVENT_LIMIT, "× yardstick")
-        add("MB per 1,000 idle streams", name, ratios[name]["idle_mb"], IDLE_LIMIT, "× yardstick")
-        for c, limit in TTFT_LIMITS.items():
-            add(
-                f"added TTFT p50 at c={c}",
-                name,
-                lat.get(name, {}).get(f"c{c}", {}).get("added_p50_ms"),
-                limit,
-                "ms",
-            )
-    for name, r in (pool or {}).get("ratios", {}).items():
-        add("pool50 fixed CPU per request", name, r["fixed_cpu"], POOL_LIMIT, f"× {r['vs']}")
-        add("pool50 CPU per event", name, r["per_event"], POOL_LIMIT, f"× {r['vs']}")
-    for name, r in (ops or {}).get("ratios", {}).items():
-        add("operator side fixed CPU per request", name, r["fixed_cpu"], OPS_FIXED_LIMIT, f"× {r['vs']}")
-        add("operator side CPU per event", name, r["per_event"], OPS_EVENT_LIMIT, f"× {r['vs']}")
-    for name, r in (web or {}).get("ratios", {}).items():
-        add("web upstream CPU per event", name, r["per_event"], WEB_LIMIT, f"× {r['vs']}")
-    for name, r in (websocket or {}).get("ratios", {}).items():
-        add("WebSocket CPU per turn (50 deltas)", name, r["per_stream_50"], WS_LIMIT, f"× {r['vs']}")
-    for variant, row in (encoders or {}).items():
-        for name, v in row.items():
-            if name != "chat":
-                add(
-                    f"encoder CPU per event ({variant} stream)",
-                    name,
-                    v["per_event_ratio"],
-                    ENCODER_LIMIT,
-                    "× chat",
-                )
     return out
 
 

@@ -149,7 +149,20 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
     assert s["web"]["ratios"]["gptgate-chat-web"]["vs"] == "gptgate-chat"
     has(s["web"]["decoders"], DECODERS, "web decoders")
     kinds = [t["target"] for t in s["targets"]]
-    assert len(kinds) == 10 + 2 * len(POOL) + 2 + 1 + 1 + sum(len(row) - 1 for row in encoders.values())
+    assert len(kinds) == 14 + 2 * len(POOL) + 2 + 1 + 1 + sum(len(row) - 1 for row in encoders.values())
+    chat = [(t["target"], t["limit"]) for t in s["targets"] if t["contender"] == "gptgate-chat"]
+    yard_256 = s["ttft"]["yardstick"]["c256"]["added_p50_ms"]
+    assert chat == [  # issue 12's table
+        ("fixed CPU per request", 1.2),
+        ("CPU per event", 1.0),
+        ("CPU per 50-event stream", 1.1),
+        ("MB per 1,000 idle streams", 1.15),
+        ("added TTFT p50 at c=1", 1.0),
+        ("added TTFT p50 at c=32", round(s["ttft"]["yardstick"]["c32"]["added_p50_ms"] + 1.0, 2)),
+        ("added TTFT p50 at c=256", round(yard_256 + 20.0, 2)),
+    ]
+    resp = {t["target"]: t["limit"] for t in s["targets"] if t["contender"] == "gptgate-responses"}
+    assert resp["CPU per event"] == 0.7
     web = [t for t in s["targets"] if t["target"].startswith("web")]
     assert [(t["target"], t["contender"], t["limit"], t["unit"]) for t in web] == [
         ("web upstream CPU per event", "gptgate-chat-web", 1.5, "× gptgate-chat"),
