@@ -104,9 +104,15 @@ GW_RESP = Contender("gptgate-responses", "gw", "responses", "/v1/responses")
 GW_CURL = Contender("gptgate-chat-curl", "gw-curl", "chat", "/v1/chat/completions")
 GW_CHAT_POOL = Contender("gptgate-chat-pool50", "gw-pool", "chat", "/v1/chat/completions")
 GW_RESP_POOL = Contender("gptgate-responses-pool50", "gw-pool", "responses", "/v1/responses")
+#: the same server kind (an account store, served from it) with one stored account: what the pool
+#: is compared with, so that the ratio is the cost of the pool's size and nothing else
+GW_CHAT_POOL1 = Contender("gptgate-chat-pool1", "gw-pool1", "chat", "/v1/chat/completions")
+GW_RESP_POOL1 = Contender("gptgate-responses-pool1", "gw-pool1", "responses", "/v1/responses")
 #: each pool contender and the one-account contender it is compared with
-POOL_PAIRS = ((GW_CHAT_POOL, GW_CHAT), (GW_RESP_POOL, GW_RESP))
+POOL_PAIRS = ((GW_CHAT_POOL, GW_CHAT_POOL1), (GW_RESP_POOL, GW_RESP_POOL1))
 POOL = (GW_CHAT_POOL, GW_RESP_POOL)
+POOL1 = (GW_CHAT_POOL1, GW_RESP_POOL1)
+POOL1_ACCOUNT = "bench-single"
 GW_CHAT_BARE = Contender("gptgate-chat-bare", "gw-bare", "chat", "/v1/chat/completions", SETTLE_S)
 GW_CHAT_OPS = Contender("gptgate-chat-ops", "gw-ops", "chat", "/v1/chat/completions", SETTLE_S)
 #: the operator's side on, and the same server with it off
@@ -124,9 +130,9 @@ WS = (GW_RESP_WS,)
 ALL = (DIRECT, YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # time to first token
 RELAYS = (YARDSTICK, GW_CHAT, GW_RESP, GW_CURL)  # memory of idle streams
 SERVERS = ("floor", "gw", "gw-curl")
-BURST_ALL = (*ALL, *POOL, *OPS, *WEB, *WS)  # burst CPU and streams/s, first worker count
-BURST_LATER = (*RELAYS, *POOL)  # the other worker counts
-BURST_RELAYS = (*RELAYS, *POOL, *OPS, *WEB, *WS)  # every server contender of the burst phase
+BURST_ALL = (*ALL, *POOL, *POOL1, *OPS, *WEB, *WS)  # burst CPU and streams/s, first worker count
+BURST_LATER = (*RELAYS, *POOL, *POOL1)  # the other worker counts
+BURST_RELAYS = (*RELAYS, *POOL, *POOL1, *OPS, *WEB, *WS)  # every server contender of the burst phase
 
 
 def user_text(deltas: int) -> str:
@@ -220,6 +226,11 @@ def make_pool_store(directory: Path, size: int = POOL_SIZE) -> BenchStore:
     return make_store(directory, [f"bench-pool-{i:02d}" for i in range(size)])
 
 
+def make_pool1_store(directory: Path) -> BenchStore:
+    """The one-account pool server's store: ``bench-single`` (not one of the 50's names)."""
+    return make_store(directory, [POOL1_ACCOUNT])
+
+
 def make_ops_store(directory: Path) -> BenchStore:
     """The ops server's store: one account and one client key with every limit set."""
     from gptgate.keys.model import KeyLimits
@@ -262,10 +273,10 @@ def start_server(
     wait: bool = True,
     store: BenchStore | None = None,
 ) -> tuple[Proc, str]:
-    """Start server ``key`` (floor / gw / gw-curl / gw-pool / gw-bare / gw-ops / gw-web) against
+    """Start server ``key`` (floor / gw / gw-curl / gw-pool / gw-pool1 / gw-bare / gw-ops / gw-web) against
     ``sim``; wait until it answers.
 
-    ``gw-pool`` and ``gw-ops`` need ``store``: they serve its accounts (and keys) and have no
+    ``gw-pool``, ``gw-pool1`` and ``gw-ops`` need ``store``: they serve its accounts (and keys) and have no
     ``GPTGATE_ACCESS_TOKEN``. ``gw-ops`` records usage in it and counts metrics; ``gw-bare`` has
     neither (no store, ``GPTGATE_METRICS=false``). ``gw-web`` also has the web upstream on
     (``GPTGATE_CHATGPT_BASE_URLS``: the simulator's site root, which serves the web backend's
@@ -284,7 +295,7 @@ def start_server(
             GPTGATE_FETCH_UPSTREAM_MODELS="false",
             GPTGATE_REASONING_SUMMARY="none",
         )
-        if key in ("gw-pool", "gw-ops"):
+        if key in ("gw-pool", "gw-pool1", "gw-ops"):
             if store is None:
                 raise ValueError(f"{key} needs a BenchStore")
             env.update(

@@ -15,6 +15,7 @@ from contenders import (
     OPS,
     OPS_PAIRS,
     POOL,
+    POOL1,
     POOL_PAIRS,
     RELAYS,
     WEB,
@@ -35,7 +36,7 @@ from targets import (
 )
 
 GPTGATE = (GW_CHAT.name, GW_RESP.name)  # the default (aiohttp) transport: the targets apply
-VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in (*POOL, *OPS, *WEB, *WS)))
+VS_YARDSTICK = (*GPTGATE, GW_CURL.name, *(c.name for c in (*POOL, *POOL1, *OPS, *WEB, *WS)))
 Record = dict[str, Any]
 
 
@@ -409,7 +410,7 @@ def pool_table(s: Record) -> list[str]:
         )  # fmt: skip
     head = [
         "contender",
-        "vs (1 account)",
+        "vs (1 stored account)",
         "fixed ms/request",
         "ratio",
         "µs/event",

@@ -32,10 +32,12 @@ from contenders import (
     FLOOR_RELAY,
     GW_CHAT_OPS,
     GW_CHAT_POOL,
+    GW_CHAT_POOL1,
     OPS_LIMITS,
     POOL_SIZE,
     PYTHON,
     make_ops_store,
+    make_pool1_store,
     make_pool_store,
     make_token,
 )
@@ -184,9 +186,14 @@ def run(plan: Plan, results_dir: Path) -> dict[str, Any]:
         try:
             with ThreadPoolExecutor(1) as side:  # the stores are made while the load client starts
                 pool = side.submit(make_pool_store, Path(tmp) / "pool", POOL_SIZE)
+                pool1 = side.submit(make_pool1_store, Path(tmp) / "pool1")
                 ops = side.submit(make_ops_store, Path(tmp) / "ops")
                 client = LoadClient(procs, PYTHON)
-                stores = {GW_CHAT_POOL.server or "": pool.result(), GW_CHAT_OPS.server or "": ops.result()}
+                stores = {
+                    GW_CHAT_POOL.server or "": pool.result(),
+                    GW_CHAT_POOL1.server or "": pool1.result(),
+                    GW_CHAT_OPS.server or "": ops.result(),
+                }
             log(f"{plan.name} run: burst CPU and streams/s")
             burst, pool_spread, ops_check = burst_phase(procs, client, plan, token, log, stores)
             log("time to first token (paced upstream)")

@@ -23,10 +23,11 @@ FLOOR_RELAY = Path(os.environ.get("BENCH_FLOOR_RELAY", str(ROOT / "bench" / "yar
 RELAYS = ("yardstick", "gptgate-chat", "gptgate-responses", "gptgate-chat-curl")
 CONTENDERS = ("direct", *RELAYS)
 POOL = ("gptgate-chat-pool50", "gptgate-responses-pool50")  # burst phase only
+POOL1 = ("gptgate-chat-pool1", "gptgate-responses-pool1")  # what the pool is compared with
 OPS = ("gptgate-chat-bare", "gptgate-chat-ops")  # burst phase, first worker count only
 WEB = ("gptgate-chat-web",)  # burst phase, first worker count only
 WS = ("gptgate-responses-ws",)  # burst phase, first worker count only
-BURST_CONTENDERS = (*CONTENDERS, *POOL, *OPS, *WEB, *WS)
+BURST_CONTENDERS = (*CONTENDERS, *POOL, *POOL1, *OPS, *WEB, *WS)
 GPTGATE = ("gptgate-chat", "gptgate-responses", "gptgate-chat-curl", *POOL, *OPS, *WEB, *WS)
 TOP = {"meta", "burst", "ttft", "idle", "pool_check", "ops_check", "encoders", "decoders", "summary"}
 META = {"date", "mode", "machine", "versions", "duration_s", "yardstick", "ttft_upstream", "plan", "pinning"}
@@ -111,7 +112,7 @@ def test_every_record_key(report: tuple[dict[str, Any], Path]) -> None:
 def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
     s = report[0]["summary"]
     assert set(s["cpu_by_workers"]) == {"w1", "w2"}
-    for name in (*RELAYS, *POOL):
+    for name in (*RELAYS, *POOL, *POOL1):
         has(s["cpu"][name], CPU, f"cpu {name}")
         has(s["cpu_by_workers"]["w1"][name], CPU, f"cpu w1 {name}")
         assert set(s["throughput"]["relays"][name]) == {"w1", "w2"}
@@ -129,8 +130,9 @@ def test_every_summary_key(report: tuple[dict[str, Any], Path]) -> None:
         has(s["ratios"][name], RATIOS, f"ratios {name}")
     has(s["curl_vs_aiohttp"], CURL, "curl_vs_aiohttp")
     assert set(s["pool"]["ratios"]) == set(POOL)
-    for name in POOL:
+    for name, single in zip(POOL, POOL1, strict=True):
         has(s["pool"]["ratios"][name], POOL_RATIO, f"pool {name}")
+        assert s["pool"]["ratios"][name]["vs"] == single
     has(s["pool"]["check"], POOL_CHECK, "pool check")
     assert set(s["ops"]["ratios"]) == {"gptgate-chat-ops"}
     assert set(s["ops"]["metrics_alone"]) == {"gptgate-chat"}
