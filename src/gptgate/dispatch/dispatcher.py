@@ -63,12 +63,18 @@ class OpenStream:
         self.call = call
 
     async def __aiter__(self) -> AsyncIterator[list[Event]]:
-        first, self.first = self.first, []  # not kept for the stream's lifetime
+        # No batch stays referenced by this frame while it waits for the next upstream read:
+        # an idle stream would otherwise keep its last events (bytes and parsed payloads) alive,
+        # the held preamble (``response.created`` with the whole response object) above all.
         terminal = ev.TERMINAL
-        if first:
-            yield first
-            if first[-1].type in terminal:
+        if self.first:
+            first, self.first = self.first, []
+            ended = first[-1].type in terminal
+            if ended:
                 self.call.terminal = first[-1].data
+            yield first
+            del first
+            if ended:
                 return
         async for batch in self._batches:
             # one look per batch (one upstream read), never per event: the terminal event
@@ -76,6 +82,7 @@ class OpenStream:
             if batch and batch[-1].type in terminal:
                 self.call.terminal = batch[-1].data
             yield batch
+            del batch
 
     async def fold(self) -> JSONObject:
         """Read the whole answer and fold it into the final response (non-stream replies)."""

@@ -70,8 +70,12 @@ async def serve_turn(request: web.Request, make: TurnFactory) -> web.StreamRespo
     stream = await open_turn(gateway, call_of(request), turn)
     headers = {**ignored_header(turn.req), **turn.headers()}
     if turn.req.stream:
+        encoder = turn.encoder()
+        # the request was sent: the turn (its canonical request, the items decoded from the
+        # client's body) is not kept for the stream's lifetime; the encoder has what it needs
+        del turn
         keepalive = gateway.settings.keepalive_seconds
-        return await relay(request, stream, turn.encoder(), keepalive=keepalive, headers=headers)
+        return await relay(request, stream, encoder, keepalive=keepalive, headers=headers)
     response = await stream.fold()
     if response.get("status") == "failed":
         raise error_of_failed(response)

@@ -65,6 +65,8 @@ async def relay(
                 elif data or not alive.sent:
                     alive.sent = True
                     await resp.write(data)  # the first write carries the headers, even if empty
+                # an idle stream holds neither the events it relayed nor the bytes it wrote
+                del batch, data
         finally:
             ticker.discard(alive)
         if not ended:

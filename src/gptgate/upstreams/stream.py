@@ -54,8 +54,10 @@ class DecodedStream:
                 if drain and decoder.terminal is not None:
                     continue
                 events = decoder.feed(chunk)
+                del chunk  # neither the read nor its events stay referenced while the next one is awaited
                 if events:
                     yield events
+                del events
             tail = decoder.flush() if decoder.terminal is None else []
         except Exception as exc:  # any transport failure ends the stream in-band
             if decoder.terminal is not None:
