@@ -35,7 +35,9 @@ class CodexStreamDecoder:
 
     def __init__(self) -> None:
         self._sse = SSEDecoder()
-        self._created: Event | None = None
+        #: the ``response.created`` payload's bytes, read only if the stream must be cut (the
+        #: event itself is not kept: once a door has read it, it holds the parsed response)
+        self._created: bytes | None = None
         self.terminal: str | None = None
 
     def feed(self, chunk: bytes) -> list[Event]:
@@ -59,7 +61,7 @@ class CodexStreamDecoder:
                 if t in ev.TERMINAL:
                     self.terminal = t
                 elif t == ev.CREATED:
-                    self._created = event
+                    self._created = data
             out.append(event)
         return out
 
@@ -78,7 +80,7 @@ class CodexStreamDecoder:
         if t in ev.TERMINAL:
             self.terminal = t
         elif t == ev.CREATED:
-            self._created = event
+            self._created = data
         return event
 
     def flush(self) -> list[Event]:
@@ -90,7 +92,8 @@ class CodexStreamDecoder:
     def cut(self, code: str, message: str) -> Event:
         """The synthetic failure for a stream that ended (or broke) without a terminal event."""
         self.terminal = ev.FAILED
-        response = self._created.data.get("response") if self._created is not None else None
+        created = Event(ev.CREATED, None, self._created).data if self._created is not None else {}
+        response = created.get("response")
         if not isinstance(response, dict):
             response = {}
         return ev.failure(response.get("id"), code, message, model=response.get("model"))
