@@ -143,13 +143,16 @@ def test_a_lazy_payload_that_is_not_json_reads_as_an_empty_event_of_its_type() -
 
 
 def test_the_terminal_type_is_known_without_a_parse_and_a_cut_names_the_created_response() -> None:
-    decoder = CodexStreamDecoder()
+    decoder = CodexStreamDecoder("gpt-5.5")
     created = b'{"type":"response.created","response":{"id":"resp_9","model":"gpt-5.5"}}'
     decoder.feed(b"data: " + created + b"\n\n")
     [cut] = decoder.flush()
     assert cut.data["response"]["id"] == "resp_9"
     assert cut.data["response"]["model"] == "gpt-5.5"
     assert cut.data["response"]["error"]["code"] == "stream_disconnected"
+    odd = CodexStreamDecoder()  # the id not first: the payload is parsed for it
+    odd.feed(b'data: {"type":"response.created","response":{"object":"response","id":"resp_7"}}\n\n')
+    assert odd.cut("c", "m").data["response"]["id"] == "resp_7"
     done = CodexStreamDecoder()
     done.feed(b'data: {"type":"response.completed","response":{"status":"completed"}}\n\n')
     assert done.terminal == "response.completed"

@@ -77,8 +77,8 @@ class ChatStreamEncoder(TableEncoder):
         self._started = False
         self._think_open = False
         self._tools: dict[str, int] = {}  # item id -> tool index
-        self._args_sent: set[str] = set()
-        self._text_sent: set[str] = set()
+        #: items whose text or arguments went out as deltas (a message's and a call's ids differ)
+        self._shown: set[str] = set()
         self._finished = False
         self._link = link
         self._chars = 0  # characters of ``content`` sent (where a citation's offsets start)
@@ -110,7 +110,7 @@ class ChatStreamEncoder(TableEncoder):
         item = data.get("item_id")
         if item != self._text_item:
             self._text_item = item
-            self._text_sent.add(item or "")
+            self._shown.add(item or "")
         if self._think_open:
             self._think_open = False
             delta = "</think>\n\n" + delta
@@ -179,7 +179,7 @@ class ChatStreamEncoder(TableEncoder):
         index = self._tools.get(item_id)
         if not text or index is None:
             return
-        self._args_sent.add(item_id)
+        self._shown.add(item_id)
         self._delta({"tool_calls": [{"index": index, kind: {field: text}}]}, out)
 
     def _on_item_done(self, data: JSONObject, out: list[bytes]) -> None:
@@ -187,7 +187,7 @@ class ChatStreamEncoder(TableEncoder):
         item = data.get("item") or {}
         item_id = item.get("id") or str(data.get("output_index"))
         kind = item.get("type")
-        if item_id in self._tools and item_id not in self._args_sent:
+        if item_id in self._tools and item_id not in self._shown:
             if kind == "function_call":
                 self._tool_delta(item_id, "function", "arguments", item.get("arguments"), out)
             elif kind == "custom_tool_call":
@@ -196,7 +196,7 @@ class ChatStreamEncoder(TableEncoder):
             text = "".join(
                 p.get("text") or "" for p in item.get("content") or () if p.get("type") == "output_text"
             )
-            if text and item_id not in self._text_sent:
+            if text and item_id not in self._shown:
                 self._on_text({"item_id": item_id, "delta": text}, out)
             self._annotations(item, self._chars - len(text), out)
         elif (image := generated_image(item)) is not None:

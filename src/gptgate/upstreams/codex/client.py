@@ -85,7 +85,7 @@ class CodexUpstream:
         order = self._bases.order()
         sockets = self._sockets
         if sockets is not None and not sockets.unsupported:
-            stream = await sockets.open(self._urls[order[0]], headers, body, proxy, account)
+            stream = await sockets.open(self._urls[order[0]], headers, body, proxy, account, request.model)
             if stream is not None:
                 return stream
         for index in order:
@@ -108,7 +108,7 @@ class CodexUpstream:
                 data = await resp.read()
                 await resp.aclose(True)
                 raise classify(resp.status, resp.headers, data)
-            return DecodedStream(resp, CodexStreamDecoder(), log)
+            return DecodedStream(resp, CodexStreamDecoder(request.model), log)
         raise AssertionError("unreachable: the last base returns or raises")
 
     async def compact(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply:

@@ -31,13 +31,15 @@ class CodexStreamDecoder:
     synthetic ``response.failed`` so every consumer sees a definite end.
     """
 
-    __slots__ = ("_created", "_sse", "terminal")
+    __slots__ = ("_model", "_response_id", "_sse", "terminal")
 
-    def __init__(self) -> None:
+    def __init__(self, model: str | None = None) -> None:
         self._sse = SSEDecoder()
-        #: the ``response.created`` payload's bytes, read only if the stream must be cut (the
-        #: event itself is not kept: once a door has read it, it holds the parsed response)
-        self._created: bytes | None = None
+        #: what a cut names: the created response's id and the model asked for (the created
+        #: event itself is not kept: once a door has read it, it holds the whole parsed
+        #: response, Codex's instructions included, for the stream's lifetime)
+        self._response_id: str | None = None
+        self._model = model
         self.terminal: str | None = None
 
     def feed(self, chunk: bytes) -> list[Event]:
@@ -61,7 +63,7 @@ class CodexStreamDecoder:
                 if t in ev.TERMINAL:
                     self.terminal = t
                 elif t == ev.CREATED:
-                    self._created = data
+                    self._response_id = _response_id(data)
             out.append(event)
         return out
 
@@ -80,7 +82,9 @@ class CodexStreamDecoder:
         if t in ev.TERMINAL:
             self.terminal = t
         elif t == ev.CREATED:
-            self._created = data
+            response = payload.get("response")
+            if isinstance(response, dict) and isinstance(response.get("id"), str):
+                self._response_id = response["id"]
         return event
 
     def flush(self) -> list[Event]:
@@ -92,8 +96,21 @@ class CodexStreamDecoder:
     def cut(self, code: str, message: str) -> Event:
         """The synthetic failure for a stream that ended (or broke) without a terminal event."""
         self.terminal = ev.FAILED
-        created = Event(ev.CREATED, None, self._created).data if self._created is not None else {}
-        response = created.get("response")
-        if not isinstance(response, dict):
-            response = {}
-        return ev.failure(response.get("id"), code, message, model=response.get("model"))
+        return ev.failure(self._response_id, code, message, model=self._model)
+
+
+_ID: Final = b'"response":{"id":"'
+
+
+def _response_id(data: bytes) -> str | None:
+    """The created response's id: Codex writes it first (``"response":{"id":"resp_…"``); any
+    other layout is parsed."""
+    start = data.find(_ID)
+    if start >= 0:
+        start += len(_ID)
+        end = data.find(b'"', start)
+        if end > start and b"\\" not in data[start:end]:
+            return data[start:end].decode()
+    response = Event(ev.CREATED, None, data).data.get("response")
+    found = response.get("id") if isinstance(response, dict) else None
+    return found if isinstance(found, str) else None

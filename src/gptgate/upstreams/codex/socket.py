@@ -130,19 +130,25 @@ class SocketPool:
         return None
 
     async def open(
-        self, url: str, headers: Mapping[str, str], body: bytes, proxy: str | None, account: Account
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        proxy: str | None,
+        account: Account,
+        model: str | None = None,
     ) -> CodexSocketStream | None:
         """The turn's stream, or None when the socket could not be opened (use HTTP)."""
         frame = _CREATE + body[1:]
         ws = self._take(account.id)
         if ws is not None:
-            stream = await self._send(ws, frame, account, reused=True)
+            stream = await self._send(ws, frame, account, reused=True, model=model)
             if stream is not None:
                 return stream
         ws = await self._connect(url, headers, proxy)
         if ws is None:
             return None
-        return await self._send(ws, frame, account, reused=False)
+        return await self._send(ws, frame, account, reused=False, model=model)
 
     async def _connect(
         self, url: str, headers: Mapping[str, str], proxy: str | None
@@ -162,10 +168,16 @@ class SocketPool:
             return None
 
     async def _send(
-        self, ws: aiohttp.ClientWebSocketResponse, frame: bytes, account: Account, *, reused: bool
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        frame: bytes,
+        account: Account,
+        *,
+        reused: bool,
+        model: str | None = None,
     ) -> CodexSocketStream | None:
         """Send the turn and read its first event; a reused socket found dead yields None."""
-        decoder = CodexStreamDecoder()
+        decoder = CodexStreamDecoder(model)
         try:
             await ws.send_frame(frame, WSMsgType.TEXT)
             msg = await ws.receive(timeout=self._idle_timeout)
