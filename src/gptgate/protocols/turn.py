@@ -12,7 +12,8 @@ the encoder's output as frames instead of an HTTP body.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -62,6 +63,12 @@ async def open_turn(gateway: Gateway, call: CallContext, turn: Turn) -> OpenStre
     """Resolve the model and the upstream, then dispatch: an open stream or the door's error."""
     prepare(turn.req, gateway.catalog, default_effort=turn.default_effort, summary=turn.summary, call=call)
     return await gateway.dispatcher.open(turn.req, call)
+
+
+def turn_handler(make: TurnFactory) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The route handler of a door whose turn needs only the request: :func:`serve_turn` bound
+    to the door's factory, so an open stream holds no coroutine frame of the door's own."""
+    return functools.partial(serve_turn, make=make)
 
 
 async def serve_turn(request: web.Request, make: TurnFactory) -> web.StreamResponse:

@@ -10,7 +10,7 @@ from gptgate.protocols.anthropic.decode import decode
 from gptgate.protocols.anthropic.encode import AnthropicStreamEncoder
 from gptgate.protocols.anthropic.response import message
 from gptgate.protocols.fields import parse_object
-from gptgate.protocols.turn import serve_turn
+from gptgate.protocols.turn import turn_handler
 from gptgate.settings import Settings
 from gptgate.streaming.stream import StreamEncoder
 from gptgate.types import JSONObject
@@ -46,8 +46,7 @@ class MessagesTurn:
         return {"request-id": self._request_id}
 
 
-async def messages(request: web.Request) -> web.StreamResponse:
-    return await serve_turn(request, MessagesTurn)
+messages = turn_handler(MessagesTurn)
 
 
 async def count_tokens(request: web.Request) -> web.Response:

@@ -10,7 +10,7 @@ from gptgate.http import new_id
 from gptgate.protocols.chat.decode import decode, include_usage
 from gptgate.protocols.chat.encode import ChatStreamEncoder
 from gptgate.protocols.chat.response import completion
-from gptgate.protocols.turn import serve_turn
+from gptgate.protocols.turn import turn_handler
 from gptgate.settings import Settings
 from gptgate.streaming.stream import StreamEncoder
 from gptgate.types import JSONObject
@@ -52,5 +52,4 @@ class ChatTurn:
         return {}
 
 
-async def chat_completions(request: web.Request) -> web.StreamResponse:
-    return await serve_turn(request, ChatTurn)
+chat_completions = turn_handler(ChatTurn)

@@ -45,7 +45,7 @@ from gptgate.protocols.codex_native.usage import rate_limit_headers, view_now
 from gptgate.protocols.fields import parse_object
 from gptgate.protocols.responses.decode import CLIENT_HEADERS, decode
 from gptgate.protocols.responses.routes import ResponsesTurn
-from gptgate.protocols.turn import serve_turn
+from gptgate.protocols.turn import turn_handler
 from gptgate.settings import Settings
 from gptgate.types import JSONObject
 
@@ -63,8 +63,7 @@ class CodexTurn(ResponsesTurn):
         return self._headers
 
 
-async def responses(request: web.Request) -> web.StreamResponse:
-    return await serve_turn(request, CodexTurn)
+responses = turn_handler(CodexTurn)
 
 
 def thread_key(body: JSONObject, headers: Mapping[str, str]) -> str | None:

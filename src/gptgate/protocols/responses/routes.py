@@ -6,7 +6,7 @@ from aiohttp import web
 
 from gptgate.protocols.responses.decode import decode
 from gptgate.protocols.responses.encode import ResponsesStreamEncoder
-from gptgate.protocols.turn import serve_turn
+from gptgate.protocols.turn import turn_handler
 from gptgate.settings import Settings
 from gptgate.streaming.stream import StreamEncoder
 from gptgate.types import JSONObject
@@ -31,5 +31,4 @@ class ResponsesTurn:
         return {}
 
 
-async def responses(request: web.Request) -> web.StreamResponse:
-    return await serve_turn(request, ResponsesTurn)
+responses = turn_handler(ResponsesTurn)
