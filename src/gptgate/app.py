@@ -11,7 +11,6 @@ from aiohttp.typedefs import Handler
 
 from gptgate.admin.app import setup_admin
 from gptgate.chat.app import setup_chat
-from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, NotFoundError, RequestError
 from gptgate.files.links import CURRENT_REQUEST
 from gptgate.files.routes import setup_files
@@ -59,7 +58,8 @@ def _error_for(exc: web.HTTPException) -> GatewayError:
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The call's context, client auth (an API key, or the client's own ChatGPT token), then the
     handler; anything escaping becomes an error envelope, never a traceback. A model turn's call
-    is closed here, once its answer is complete, so usage, limits and metrics see every call."""
+    is closed here, once its answer is complete, so usage, limits and metrics see every call.
+    (One frame: an open stream holds this coroutine and the handler's, nothing in between.)"""
     gateway = request.app[GATEWAY]
     call = request[CALL] = new_call(request)
     REQUEST_ID.set(call.request_id)
@@ -69,32 +69,27 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         call.door = door
     response: web.StreamResponse | None = None
     try:
-        response = await _serve(request, handler, gateway, call)
+        try:
+            path = request.path
+            if path not in OPEN_PATHS and not path.startswith(OWN_AUTH_PREFIXES):
+                await authorize(request, gateway, call)
+            response = await handler(request)
+            return response
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            call.error = _error_for(exc)
+        except GatewayError as exc:
+            call.error = exc
+        except Exception as exc:
+            _log_failure(request, exc)
+            call.error = GatewayError("The gateway failed to handle this request; see its log.")
+        response = error_response(request, call.error)
         return response
     finally:
         if door is not None:
             call.status = response.status if response is not None else 499  # cancelled: client left
             await gateway.observers.call_closed(call)
-
-
-async def _serve(
-    request: web.Request, handler: Handler, gateway: Gateway, call: CallContext
-) -> web.StreamResponse:
-    try:
-        path = request.path
-        if path not in OPEN_PATHS and not path.startswith(OWN_AUTH_PREFIXES):
-            await authorize(request, gateway, call)
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        call.error = _error_for(exc)
-    except GatewayError as exc:
-        call.error = exc
-    except Exception as exc:
-        _log_failure(request, exc)
-        call.error = GatewayError("The gateway failed to handle this request; see its log.")
-    return error_response(request, call.error)
 
 
 def _log_failure(request: web.Request, exc: Exception) -> None:
