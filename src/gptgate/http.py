@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from secrets import token_hex
+from random import getrandbits
 
 import orjson
 from aiohttp import web
@@ -54,7 +54,7 @@ def api_path(request: web.Request, path: str) -> str:
 
 
 def new_call(request: web.Request) -> CallContext:
-    call = CallContext(request_id="req_" + token_hex(12))
+    call = CallContext(request_id="req_" + unique_hex())
     path = api_path(request, request.path)
     for prefix, upstream in request.app[GATEWAY].pins.items():
         if path.startswith(prefix):
@@ -179,5 +179,11 @@ def json_response(data: JSONObject, headers: dict[str, str] | None = None, statu
     )
 
 
+def unique_hex() -> str:
+    """24 hex digits that name a request or an answer (``req_…``, ``chatcmpl-…``): unique, not
+    secret, so no system call per request (``random`` is reseeded in each forked worker)."""
+    return f"{getrandbits(96):024x}"
+
+
 def new_id(prefix: str) -> tuple[str, int]:
-    return prefix + token_hex(12), int(time.time())
+    return prefix + unique_hex(), int(time.time())

@@ -271,11 +271,12 @@ class Dispatcher:
 
 
 async def _first_content(batches: AsyncIterator[list[Event]]) -> list[Event]:
-    """Collect batches until one holds an event past the preamble (or the stream ends)."""
+    """Collect batches until one holds an event past the preamble (or the stream ends). The
+    preamble only ever opens a stream, so a batch past it ends with an event past it."""
     held: list[Event] = []
     async for batch in batches:
         held.extend(batch)
-        if any(e.type not in PREAMBLE for e in batch):
+        if batch[-1].type not in PREAMBLE:
             break
     return held
 

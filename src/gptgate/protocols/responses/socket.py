@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from secrets import token_hex
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -32,7 +31,7 @@ from gptgate.accounts.model import Account
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, RequestError
 from gptgate.gateway import Gateway
-from gptgate.http import call_of, gateway_of, new_call
+from gptgate.http import call_of, gateway_of, new_call, unique_hex
 from gptgate.observability.logs import REQUEST_ID
 from gptgate.protocols.responses.encode import ResponsesStreamEncoder
 from gptgate.protocols.responses.memory import OutputCollector, ThreadMemory
@@ -166,7 +165,7 @@ class ResponsesSocket:
         if self.session is None:
             headers = self.request.headers
             self.session = (
-                requested or headers.get("session-id") or headers.get("session_id") or "ws-" + token_hex(12)
+                requested or headers.get("session-id") or headers.get("session_id") or "ws-" + unique_hex()
             )
         return self.session
 
@@ -182,7 +181,7 @@ class ResponsesSocket:
         except GatewayError as exc:
             await self._error(exc)
             return
-        response_id = "resp_" + token_hex(12)
+        response_id = "resp_" + unique_hex()
         for frame in warm_up_frames(response_id, body):
             await send_json_frame(self.ws, frame)
         request_input = body.get("input")
