@@ -156,7 +156,9 @@ class Settings(BaseSettings):
     )
     upstream_connections: int = Field(1024, ge=1, description="Connection pool size to the upstream.")
     upstream_idle_connections: int = Field(
-        64, ge=0, description="Idle keep-alive connections kept per upstream host (more close after 2 s idle)."
+        64,
+        ge=0,
+        description="Idle keep-alive connections kept per upstream host (more close after 2 s idle).",
     )
     upstream_keepalive_seconds: float = Field(
         15.0, gt=0, description="How long an idle upstream connection is kept for reuse."
