@@ -51,20 +51,20 @@ class CodexStreamDecoder:
 
     def _decode(self, records: list[bytes]) -> list[Event]:
         out: list[Event] = []
-        types = TYPES
+        types, terminal, created = TYPES, ev.TERMINAL, ev.CREATED
         for data in records:
             t = types.get(data[9 : data.find(b'"', 9)]) if data.startswith(PREFIX) else None
             if t is None:
                 event = self._parsed(data)
                 if event is None:
                     continue
-            else:
-                event = Event(t, None, data)
-                if t in ev.TERMINAL:
-                    self.terminal = t
-                elif t == ev.CREATED:
-                    self._response_id = _response_id(data)
-            out.append(event)
+                out.append(event)
+                continue
+            out.append(Event(t, None, data))
+            if t in terminal:
+                self.terminal = t
+            elif t is created:
+                self._response_id = _response_id(data)
         return out
 
     def _parsed(self, data: bytes) -> Event | None:
