@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import logging
 import os
 import shutil
@@ -25,6 +24,7 @@ from aiohttp.web_server import Server
 
 from gptgate.accounts.model import Account
 from gptgate.app import create_app
+from gptgate.collector import TimedCollector
 from gptgate.gateway import Gateway
 from gptgate.observability import metrics
 from gptgate.observability.logs import configure_logging
@@ -185,15 +185,6 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-#: The cyclic collector's thresholds once serving. Each open request holds a few hundred young
-#: container objects (aiohttp's request and response, the call, a batch of parsed events), so at
-#: CPython's default (700, 10, 10) nearly every collection walks the live requests again: 64
-#: streams of 200 deltas spent 330 ms in 1,670 collections per 2,000 requests, 16 % of the
-#: worker's CPU. At (5000, 20, 10): 190 ms in 190 collections, 13 % less CPU, a young pass
-#: under 1 ms. Garbage in cycles is still found, a few thousand allocations later.
-GC_THRESHOLDS = (5000, 20, 10)
-
-
 async def serve_socket(
     settings: Settings, sock: socket.socket, accounts: list[Account] | None, announce: Callable[[], None]
 ) -> None:
@@ -211,11 +202,11 @@ async def serve_socket(
         backlog=BACKLOG,  # the event loop listens again with this (aiohttp's default: 128)
     )
     await site.start()
-    # Everything alive now lives as long as the process: keep it out of the collector's
-    # generations (measured: gen2 passes over the startup heap were ~18% of CPU in bursts).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    # Everything alive now lives as long as the process: frozen out of the collector's passes
+    # (gen2 passes over the startup heap were ~18% of CPU in bursts), and the collector runs on
+    # a clock rather than on allocation counts (collector.py)
+    collector = TimedCollector()
+    collector.start()
     announce()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -225,6 +216,7 @@ async def serve_socket(
         await stop.wait()
     finally:
         await drain(gateway, runner, settings.shutdown_seconds)
+        collector.stop()
 
 
 async def drain(gateway: Gateway, runner: web.AppRunner, deadline: float) -> None:
