@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 import orjson
 
@@ -39,6 +41,10 @@ from gptgate.upstreams.stream import DecodedStream
 from gptgate.upstreams.transport import ProxyFailed, Transport, TransportResponse
 
 log = logging.getLogger("gptgate.upstream.codex")
+#: an account's rate-limit headers are read into its quota snapshot at most this often (and from
+#: every refusal): every answer carries them, and a busy account's figures move by a fraction of
+#: a percent a second
+QUOTA_EVERY_S: Final = 1.0
 
 
 class CodexUpstream:
@@ -101,9 +107,11 @@ class CodexUpstream:
                     continue
             else:
                 self._bases.up(index)
-            quota = parse_quota(resp.headers)
-            if quota is not None:
-                account.quota = quota
+            now = time.time()
+            if resp.status != 200 or now - account.quota.updated_at >= QUOTA_EVERY_S:
+                quota = parse_quota(resp.headers, now)
+                if quota is not None:
+                    account.quota = quota
             if resp.status != 200:
                 data = await resp.read()
                 await resp.aclose(True)
