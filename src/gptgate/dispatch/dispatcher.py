@@ -252,16 +252,24 @@ class Dispatcher:
         account: Account,
         pool: AccountPool | None,
     ) -> OpenStream:
-        stream = await upstream.open(request, account)
-        batches = stream.batches()
+        # first_byte_timeout bounds the wait for the first event: from the request when the
+        # upstream does not time its own opening (one timer per attempt), else from its answer
+        stream: UpstreamStream | None = None
+        own = upstream.times_open
         try:
-            async with asyncio.timeout(self._first_byte_timeout):
+            async with asyncio.timeout(None if own else self._first_byte_timeout) as deadline:
+                stream = await upstream.open(request, account)
+                if own:
+                    deadline.reschedule(asyncio.get_running_loop().time() + self._first_byte_timeout)
+                batches = stream.batches()
                 first = await _first_content(batches)
         except TimeoutError as exc:
-            await stream.aclose()
-            raise errors.UpstreamTimeout("the upstream started but produced nothing in time") from exc
+            if stream is not None:
+                await stream.aclose()
+            raise errors.UpstreamTimeout("the upstream sent no first event in time") from exc
         except BaseException:
-            await stream.aclose()
+            if stream is not None:
+                await stream.aclose()
             raise
         if first and first[-1].type == ev.FAILED and not _has_content(first):
             await stream.aclose()

@@ -27,6 +27,10 @@ class UpstreamStream(Protocol):
 
 class Upstream(Protocol):
     name: str
+    #: True when ``open`` bounds its own wait for the answer (an upstream with several base URLs
+    #: times each base, to fail over to the next); otherwise the dispatcher's first-event
+    #: deadline covers ``open`` too, one timer per attempt
+    times_open: bool
 
     async def open(self, request: CanonicalRequest, account: Account) -> UpstreamStream:
         """Send the request; raise an ``UpstreamError`` if the upstream refuses before streaming."""

@@ -50,6 +50,7 @@ DEFAULT_USER_AGENT = (
 
 class ChatGptWebUpstream:
     name = "chatgpt_web"
+    times_open = True  # each base, and the sentinel calls before the conversation, are timed here
 
     def __init__(
         self,

@@ -68,6 +68,8 @@ class CodexUpstream:
         self._sockets = sockets
         self._bases = BaseURLs([base_url, *fallback_base_urls], down_for=base_down_seconds)
         self._urls = tuple(base + "/responses" for base in self._bases.urls)
+        #: one base: the dispatcher's first-event deadline covers the POST; several: each is timed
+        self.times_open = len(self._urls) > 1
         self._egress = egress or Egress()
         self._originator = originator
         self._version = client_version
@@ -94,9 +96,10 @@ class CodexUpstream:
             stream = await sockets.open(self._urls[order[0]], headers, body, proxy, account, request.model)
             if stream is not None:
                 return stream
+        timed = self.times_open
         for index in order:
             try:
-                resp = await self._post(self._urls[index], headers, body, proxy, account)
+                resp = await self._post(self._urls[index], headers, body, proxy, account, timed=timed)
             except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
                 if self._failed(index, order, exc.message):
                     continue
@@ -159,9 +162,19 @@ class CodexUpstream:
         return True
 
     async def _post(
-        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None, account: Account
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        proxy: str | None,
+        account: Account,
+        *,
+        timed: bool = True,
     ) -> TransportResponse:
+        """One POST; ``timed``: bounded by the first-byte timeout here (else by the caller's)."""
         try:
+            if not timed:
+                return await self._transport.post(url, headers, body, proxy)
             async with asyncio.timeout(self._first_byte_timeout):
                 return await self._transport.post(url, headers, body, proxy)
         except ProxyFailed as exc:
