@@ -74,15 +74,21 @@ def _ignore_result(task: asyncio.Future[None]) -> None:
 
 
 _tickers: dict[tuple[asyncio.AbstractEventLoop, float], Ticker] = {}
+_last: Ticker | None = None  # the one a serving worker uses: found without hashing its key
 
 
 def ticker_for(interval: float) -> Ticker:
     """The running loop's ticker for ``interval`` (made on first use)."""
+    global _last
     loop = asyncio.get_running_loop()
+    last = _last
+    if last is not None and last._loop is loop and last._interval == interval:
+        return last
     ticker = _tickers.get((loop, interval))
     if ticker is None:
         if len(_tickers) > 16:  # loops of finished tests: forget the idle ones
             for key in [k for k, t in _tickers.items() if not t or k[0].is_closed()]:
                 del _tickers[key]
         ticker = _tickers[(loop, interval)] = Ticker(loop, interval)
+    _last = ticker
     return ticker
