@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from gptgate.protocols.chat.decode import decode
+from tests.protocols.openai_wire import envelope, invalid, missing, wrong
 from tests.support import Served, client_requests
 
 MODEL = "gpt-5.5"
@@ -29,22 +30,6 @@ def calls(*tool_calls: Any) -> dict[str, Any]:
 
 def parts(role: str, *content: Any) -> dict[str, Any]:
     return chat({"role": role, "content": list(content)})
-
-
-def envelope(message: str, param: str, code: str | None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
-
-
-def missing(param: str) -> dict[str, Any]:
-    return envelope(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
-
-
-def wrong(param: str, expected: str, got: str) -> dict[str, Any]:
-    return envelope(f"Invalid type for '{param}': expected {expected}, but got {got}.", param, None)
-
-
-def invalid(param: str, detail: str) -> dict[str, Any]:
-    return envelope(f"Invalid value for '{param}': {detail}.", param, "invalid_value")
 
 
 def supported(param: str, value: str, *allowed: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from gptgate.protocols.responses.decode import decode
+from tests.protocols.openai_wire import envelope, invalid, missing, wrong
 from tests.support import Served, client_requests
 
 MODEL = "gpt-5.5"
@@ -29,22 +30,6 @@ def with_(**extra: Any) -> dict[str, Any]:
 
 def part(**fields: Any) -> dict[str, Any]:
     return items({"role": "user", "content": [fields]})
-
-
-def envelope(message: str, param: str, code: str | None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
-
-
-def missing(param: str) -> dict[str, Any]:
-    return envelope(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
-
-
-def wrong(param: str, expected: str, got: str) -> dict[str, Any]:
-    return envelope(f"Invalid type for '{param}': expected {expected}, but got {got}.", param, None)
-
-
-def invalid(param: str, detail: str) -> dict[str, Any]:
-    return envelope(f"Invalid value for '{param}': {detail}.", param, "invalid_value")
 
 
 INPUT_PARTS = "Supported values are: 'input_text', 'input_image', 'input_file'"

@@ -17,6 +17,7 @@ from gptgate.canonical import items
 from gptgate.canonical.names import NameMap, safe_id
 from gptgate.errors import RequestError, UnsupportedFeature
 from gptgate.protocols import fields as f
+from gptgate.protocols.anthropic import blocks
 from gptgate.protocols.anthropic.signature import unsign
 from gptgate.types import JSONObject
 
@@ -24,20 +25,7 @@ from gptgate.types import JSONObject
 ATTRIBUTION: Final = "x-anthropic-billing-header:"
 ERROR_PREFIX: Final = "Error: "
 #: Blocks that only Anthropic's servers produce or read: accepted in history, not replayable.
-SERVER_BLOCKS: Final = frozenset(
-    {
-        "server_tool_use",
-        "web_search_tool_result",
-        "web_fetch_tool_result",
-        "code_execution_tool_result",
-        "bash_code_execution_tool_result",
-        "text_editor_code_execution_tool_result",
-        "tool_search_tool_result",
-        "mcp_tool_use",
-        "mcp_tool_result",
-        "container_upload",
-    }
-)
+SERVER_BLOCKS: Final = frozenset({"server_tool_use", *blocks.SERVER_BLOCKS})
 
 
 class Turns:
