@@ -77,34 +77,34 @@ def message(item: JSONObject, path: str) -> None:
         if role is None:
             raise oc.missing(path + "role")
         _ROLE(role, path + "role")
-    content = item.get("content")
-    if type(content) is str:
-        return
-    if type(content) is not list:
-        if content is None:
-            raise oc.missing(path + "content")
-        raise f.wrong_type(path + "content", "a string or an array of content parts", content)
     if role == "assistant":
-        _parts(content, path + "content", OUTPUT_PARTS, _OUTPUT_NAMES)
+        _string_or_parts(item, "content", path, OUTPUT_PARTS, _OUTPUT_NAMES)
     else:
-        _parts(content, path + "content", INPUT_PARTS, _INPUT_NAMES)
+        _string_or_parts(item, "content", path, INPUT_PARTS, _INPUT_NAMES)
     status = item.get("status")
     if status is not None:
         _STATUS(status, path + "status")
+
+
+def _string_or_parts(
+    item: JSONObject, key: str, path: str, kinds: dict[str, ItemCheck], names: tuple[str, ...]
+) -> None:
+    """``item[key]``: a string, or an array of content parts of ``kinds`` (required)."""
+    value = item.get(key)
+    if type(value) is str:
+        return
+    if type(value) is not list:
+        if value is None:
+            raise oc.missing(path + key)
+        raise f.wrong_type(path + key, "a string or an array of content parts", value)
+    _parts(value, path + key, kinds, names)
 
 
 def _output(key: str) -> ItemCheck:
     """A tool output: ``output`` a string or input content parts."""
 
     def check(item: JSONObject, path: str) -> None:
-        output = item.get("output")
-        if type(output) is str:
-            return
-        if type(output) is not list:
-            if output is None:
-                raise oc.missing(path + "output")
-            raise f.wrong_type(path + "output", "a string or an array of content parts", output)
-        _parts(output, path + "output", INPUT_PARTS, _INPUT_NAMES)
+        _string_or_parts(item, "output", path, INPUT_PARTS, _INPUT_NAMES)
 
     return check
 
