@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 import orjson
@@ -96,31 +96,18 @@ class CodexUpstream:
             stream = await sockets.open(self._urls[order[0]], headers, body, proxy, account, request.model)
             if stream is not None:
                 return stream
-        timed = self.times_open
-        for index in order:
-            try:
-                resp = await self._post(self._urls[index], headers, body, proxy, account, timed=timed)
-            except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
-                if self._failed(index, order, exc.message):
-                    continue
-                raise
-            if resp.status >= 500:
-                if self._failed(index, order, f"HTTP {resp.status}"):
-                    await resp.aclose(False)
-                    continue
-            else:
-                self._bases.up(index)
-            now = time.time()
-            if resp.status != 200 or now - account.quota.updated_at >= QUOTA_EVERY_S:
-                quota = parse_quota(resp.headers, now)
-                if quota is not None:
-                    account.quota = quota
-            if resp.status != 200:
-                data = await resp.read()
-                await resp.aclose(True)
-                raise classify(resp.status, resp.headers, data)
-            return DecodedStream(resp, CodexStreamDecoder(request.model), log)
-        raise AssertionError("unreachable: the last base returns or raises")
+        urls = self._urls
+        resp = await self._failover(order, lambda i: urls[i], headers, body, proxy, account, self.times_open)
+        now = time.time()
+        if resp.status != 200 or now - account.quota.updated_at >= QUOTA_EVERY_S:
+            quota = parse_quota(resp.headers, now)
+            if quota is not None:
+                account.quota = quota
+        if resp.status != 200:
+            data = await resp.read()
+            await resp.aclose(True)
+            raise classify(resp.status, resp.headers, data)
+        return DecodedStream(resp, CodexStreamDecoder(request.model), log)
 
     async def compact(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply:
         """Remote compaction of a thread's history on ``account`` (``unary.py``)."""
@@ -136,10 +123,26 @@ class CodexUpstream:
             account, client, originator=self._originator, version=self._version, agent=self._agent
         )
         proxy = self._egress.proxy_for(account)
+        bases = self._bases.urls
         order = self._bases.order()
+        resp = await self._failover(order, lambda i: bases[i] + path, headers, body, proxy, account, True)
+        return await read_reply(resp)
+
+    async def _failover(
+        self,
+        order: Sequence[int],
+        url_of: Callable[[int], str],
+        headers: dict[str, str],
+        body: bytes,
+        proxy: str | None,
+        account: Account,
+        timed: bool,
+    ) -> TransportResponse:
+        """POST to the bases in ``order``: one that cannot be reached, times out or answers 5xx is
+        marked down and the next is tried; the first other answer (or the last base's) is returned."""
         for index in order:
             try:
-                resp = await self._post(self._bases.urls[index] + path, headers, body, proxy, account)
+                resp = await self._post(url_of(index), headers, body, proxy, account, timed=timed)
             except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
                 if self._failed(index, order, exc.message):
                     continue
@@ -150,7 +153,7 @@ class CodexUpstream:
                     continue
             else:
                 self._bases.up(index)
-            return await read_reply(resp)
+            return resp
         raise AssertionError("unreachable: the last base returns or raises")
 
     def _failed(self, index: int, order: Sequence[int], why: str) -> bool:
