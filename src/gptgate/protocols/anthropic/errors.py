@@ -6,13 +6,13 @@ in-stream ``event: error``.
 
 from __future__ import annotations
 
-from secrets import token_hex
 from typing import Final
 
 import orjson
 from aiohttp import web
 
 from gptgate.errors import GatewayError, UpstreamUnavailable
+from gptgate.http import unique_hex
 from gptgate.types import JSONObject
 
 TYPES: Final = {
@@ -42,7 +42,7 @@ def error_body(error: GatewayError, request_id: str | None = None) -> JSONObject
     return {
         "type": "error",
         "error": {"type": error_type(error), "message": error.message},
-        "request_id": request_id or "req_" + token_hex(12),
+        "request_id": request_id or "req_" + unique_hex(),
     }
 
 
