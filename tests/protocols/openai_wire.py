@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
+import orjson
+
 
 def envelope(message: str, param: str, code: str | None) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
@@ -19,3 +22,9 @@ def wrong(param: str, expected: str, got: str) -> dict[str, Any]:
 
 def invalid(param: str, detail: str) -> dict[str, Any]:
     return envelope(f"Invalid value for '{param}': {detail}.", param, "invalid_value")
+
+
+async def answer(base: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """POST ``body`` as JSON; the status and the parsed answer."""
+    async with aiohttp.ClientSession() as http, http.post(base + path, data=orjson.dumps(body)) as resp:
+        return resp.status, await resp.json()

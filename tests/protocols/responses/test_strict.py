@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from gptgate.protocols.responses.decode import decode
-from tests.protocols.openai_wire import envelope, invalid, missing, wrong
+from tests.protocols.openai_wire import answer, envelope, invalid, missing, wrong
 from tests.support import Served, client_requests
 
 MODEL = "gpt-5.5"
@@ -171,11 +171,7 @@ BAD: list[tuple[dict[str, Any], dict[str, Any]]] = [
 async def test_a_wrong_documented_field_is_a_400_naming_it(
     gateway: Served, body: dict[str, Any], expected: dict[str, Any]
 ) -> None:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(gateway.base_url + "/v1/responses", data=orjson.dumps(body)) as resp,
-    ):
-        assert (resp.status, await resp.json()) == (400, expected)
+    assert await answer(gateway.base_url, "/v1/responses", body) == (400, expected)
 
 
 async def test_the_websocket_frame_is_checked_by_the_same_decoder(gateway: Served) -> None:
