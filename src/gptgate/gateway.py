@@ -18,6 +18,7 @@ from gptgate.dispatch.models import ModelCatalog
 from gptgate.keys.limits import KeyLimiter
 from gptgate.keys.ring import KeyRing
 from gptgate.observability.calls import MetricsObserver
+from gptgate.observability.metrics import Flusher
 from gptgate.observability.usage import UsageRecorder
 from gptgate.settings import Settings
 from gptgate.state import make_state
@@ -143,6 +144,8 @@ class Gateway:
         self.accounts.on_store_change.append(self.keys.reload)
         self.limits = KeyLimiter(self.state, self.store)
         counted = [MetricsObserver()] if settings.metrics else []
+        #: applies the calls' pending metric values every second (and at close)
+        self.metrics_flusher = Flusher()
         self.observers = Observers([self.limits, *counted, self.usage])
         self.dispatcher = Dispatcher(
             self.pool,
@@ -163,6 +166,7 @@ class Gateway:
         await self.keys.start()
         await self.accounts.start()
         self.usage.start()
+        self.metrics_flusher.start()
         self.refresh_models_soon()
 
     def refresh_models_soon(self) -> None:
@@ -200,6 +204,7 @@ class Gateway:
         if self.byo is not None:
             await self.byo.close()
         await self.usage.close()  # before the store closes: what waits is written
+        await self.metrics_flusher.close()
         await self.keys.close()
         await self.state.close()
         if self.store is not None:

@@ -116,7 +116,7 @@ async def test_the_handler_answers_the_text_format() -> None:
 
 
 WORKERS = """
-import os, sys
+import asyncio, os, sys
 from gptgate.observability import metrics
 metrics.use_multiprocess(sys.argv[1])
 pids = []
@@ -126,6 +126,7 @@ for n in range(2):
         for _ in range(3):
             metrics.call_finished("chat", "gpt-5.5", 200, None, 0.2, 1.0)
         metrics.stream_opened()
+        asyncio.run(metrics.Flusher().close())  # as a worker's Gateway.close() does
         os._exit(0)
     pids.append(pid)
 for pid in pids:

@@ -29,6 +29,17 @@ def total(text: str, name: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
 
 
+async def scrape(base: str) -> str:
+    """One scrape on a new connection: the kernel hands it to either worker."""
+    async with aiohttp.ClientSession() as fresh, fresh.get(base + "/metrics") as resp:
+        assert resp.status == 200
+        return await resp.text()
+
+
+async def scraped_counts(base: str, n: int) -> list[float]:
+    return [total(await scrape(base), "gptgate_requests_total") for _ in range(n)]
+
+
 async def test_metrics_sum_over_workers_and_the_log_is_redacted(two_workers: tuple[str, Path]) -> None:
     base, log_file = two_workers
     chat = {"model": "gpt-5.5", "messages": [{"role": "user", "content": "hi"}]}
@@ -40,11 +51,13 @@ async def test_metrics_sum_over_workers_and_the_log_is_redacted(two_workers: tup
         url = f"{base}/v1beta/models/gemini-2.5-flash:generateContent?key={SECRET}"
         async with http.post(url, data=orjson.dumps(gemini)) as resp:
             assert resp.status == 200
-        scrapes = []
-        for _ in range(8):  # new connections: the kernel hands them to either worker
-            async with aiohttp.ClientSession() as fresh, fresh.get(base + "/metrics") as resp:
-                assert resp.status == 200
-                scrapes.append(await resp.text())
+        # each worker applies its counts every second (and before answering a scrape itself):
+        # wait until both workers' timers have run, then every scrape sees every call
+        for _ in range(100):
+            if await scraped_counts(base, 8) == [CHATS + 1.0] * 8:
+                break
+            await asyncio.sleep(0.05)
+        scrapes = [await scrape(base) for _ in range(8)]
     counts = [total(text, "gptgate_requests_total") for text in scrapes]
     assert counts == [CHATS + 1.0] * len(scrapes)
     assert all('gptgate_accounts{state="active"} 1.0' in text.splitlines() for text in scrapes)

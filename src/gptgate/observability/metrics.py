@@ -8,6 +8,13 @@ whichever worker answers the scrape. Accounts by state are not stored at all: th
 scrape time from the callback the gateway registers (every worker sees the same pool, so the
 answering worker's view is the answer, never a sum over workers).
 
+Per-request values (:func:`call_finished`, the open streams) are only accumulated in plain dicts,
+lists and ints: no lock, no prometheus-client call on the request path. :func:`flush` applies them
+to the metric objects in bulk: before every scrape (:func:`exposition`), on a :class:`Flusher`
+timer every :data:`FLUSH_SECONDS` (so another worker's scrape sees this worker's values at most
+that late) and when the gateway closes. Every accumulation and flush runs on one thread, the
+event loop's.
+
 Cardinality is bounded: model names and error classes pass through a bounded allow-set (past
 :data:`MAX_LABEL_VALUES` distinct names, new ones count as ``other``); key and account ids
 appear only in ``gptgate_requests_by_id_total``, and only when ``metrics_label_ids`` is on.
@@ -15,9 +22,12 @@ appear only in ``gptgate_requests_by_id_total``, and only when ``metrics_label_i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
@@ -34,6 +44,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+log = logging.getLogger("gptgate")
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: Our names are all plain: the 0.0.4 text format is exact, and every Prometheus version reads it.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -43,6 +55,8 @@ ACCOUNT_STATES = ("active", "cooling", "disabled", "needs_relogin", "deactivated
 LIMIT_KINDS = frozenset({"rpm", "tpm", "concurrency", "budget", "model", "upstream", "effort", "expired"})
 TTFT_BUCKETS = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 60.0, 120.0)
 DURATION_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+#: how often each process applies its pending per-request values (another worker's scrape lag)
+FLUSH_SECONDS = 1.0
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series double the output and serve no panel
 
@@ -110,9 +124,59 @@ class _Metrics:
         self.models = _Bounded(MAX_LABEL_VALUES)
         self.error_classes = _Bounded(MAX_LABEL_VALUES)
         self.reasons = _Bounded(MAX_LABEL_VALUES)
-        #: label children by label values: ``labels()`` takes a lock and builds a tuple per call
-        self.calls: dict[tuple[str, str, int], Any] = {}
-        self.doors: dict[str, tuple[Any, Any]] = {}
+        # -- pending per-request values, applied by flush()
+        #: calls since the last flush by (door, model, status); errors by (door, error class);
+        #: by (key id, account id, status)
+        self.counted: dict[tuple[str, str, int], int] = {}
+        self.errored: dict[tuple[str, str], int] = {}
+        self.by_ids: dict[tuple[str, str, str], int] = {}
+        #: each door's histogram values since this process started
+        self.times: dict[str, _DoorTimes] = {}
+        #: answers being streamed now, by this process; and the value last set on the gauge
+        self.open_streams = 0
+        self.streams_set = 0
+
+
+class _Times:
+    """One histogram child's values since the process started: the count in each bucket (as
+    ``Histogram.observe`` files it: the first upper bound >= the value, +Inf last) and the sum,
+    added in call order, so the flushed sum is the very float ``observe`` would have made."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.counts = [0] * (len(bounds) + 1)
+        self.total = 0.0
+
+    def apply(self, child: Histogram) -> None:
+        """Set ``child``'s buckets and sum to these values.
+
+        prometheus-client has no bulk observe: this relies on ``Histogram._buckets`` (one
+        ``values.ValueClass`` per upper bound, +Inf last, each holding its own bucket's count, not
+        the cumulative one) and ``Histogram._sum`` (a ``ValueClass``), both set with the value
+        class's ``set``. tests/observability/test_metrics_flush.py fails if that changes."""
+        for value, n in zip(child._buckets, self.counts, strict=True):
+            value.set(n)
+        child._sum.set(self.total)
+
+
+class _DoorTimes:
+    """A door's time to first token and duration histograms: their children and values."""
+
+    __slots__ = ("duration", "flushed", "ttft")
+
+    def __init__(self) -> None:
+        self.ttft = _Times(TTFT_BUCKETS)
+        self.duration = _Times(DURATION_BUCKETS)
+        #: calls counted in the children (every call has a duration; not every one a ttft)
+        self.flushed = 0
+
+    def flush(self, m: _Metrics, door: str) -> None:
+        calls = sum(self.duration.counts)
+        if calls != self.flushed:
+            self.ttft.apply(m.ttft.labels(door))
+            self.duration.apply(m.duration.labels(door))
+            self.flushed = calls
 
 
 class _AccountStates(Collector):
@@ -164,31 +228,36 @@ def call_finished(
     key_id: str | None = None,
     account_id: str | None = None,
 ) -> None:
-    """One finished call (streamed or not): its count, its times, its error class."""
+    """One finished call (streamed or not): its count, its times, its error class. Only
+    accumulated here; :func:`flush` hands it to the metric objects."""
     m = _m
     key = (door, m.models(model), status)
-    counter = m.calls.get(key)
-    if counter is None:
-        counter = m.calls[key] = m.requests.labels(key[0], key[1], str(status))
-    counter.inc()
-    timers = m.doors.get(door)
-    if timers is None:
-        timers = m.doors[door] = (m.ttft.labels(door), m.duration.labels(door))
+    counted = m.counted
+    counted[key] = counted.get(key, 0) + 1
+    times = m.times.get(door)
+    if times is None:
+        times = m.times[door] = _DoorTimes()
     if ttft is not None:
-        timers[0].observe(ttft)
-    timers[1].observe(duration)
+        t = times.ttft
+        t.counts[bisect_left(TTFT_BUCKETS, ttft)] += 1
+        t.total += ttft
+    t = times.duration
+    t.counts[bisect_left(DURATION_BUCKETS, duration)] += 1
+    t.total += duration
     if error_class is not None:
-        m.request_errors.labels(door, m.error_classes(error_class)).inc()
+        errors = (door, m.error_classes(error_class))
+        m.errored[errors] = m.errored.get(errors, 0) + 1
     if _label_ids:
-        m.by_id.labels(key_id or "none", account_id or "none", str(status)).inc()
+        ids = (key_id or "none", account_id or "none", str(status))
+        m.by_ids[ids] = m.by_ids.get(ids, 0) + 1
 
 
 def stream_opened() -> None:
-    _m.streams.inc()
+    _m.open_streams += 1
 
 
 def stream_closed() -> None:
-    _m.streams.dec()
+    _m.open_streams -= 1
 
 
 def upstream_error(error_class: str) -> None:
@@ -219,10 +288,65 @@ def configure(label_ids: bool) -> None:
     _label_ids = label_ids
 
 
+# -- applying what waits
+def flush() -> None:
+    """Apply this process's pending per-request values to the metric objects (in multiprocess
+    mode: write them to this worker's files, where every worker's scrape reads them)."""
+    m = _m
+    if m.counted:
+        counted, m.counted = m.counted, {}  # taken first: a failure loses counts, never doubles them
+        for (door, model, status), n in counted.items():
+            m.requests.labels(door, model, str(status)).inc(n)
+    if m.errored:
+        errored, m.errored = m.errored, {}
+        for labels, n in errored.items():
+            m.request_errors.labels(*labels).inc(n)
+    if m.by_ids:
+        by_ids, m.by_ids = m.by_ids, {}
+        for ids, n in by_ids.items():
+            m.by_id.labels(*ids).inc(n)
+    for door, times in m.times.items():
+        times.flush(m, door)
+    if m.open_streams != m.streams_set:
+        # a set, not inc/dec: each process's gauge is its own count ("livesum" adds them up)
+        m.streams.set(m.open_streams)
+        m.streams_set = m.open_streams
+
+
+class Flusher:
+    """Runs :func:`flush` every ``seconds`` in this process while started, and once more at close."""
+
+    def __init__(self, seconds: float = FLUSH_SECONDS) -> None:
+        self.seconds = seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        flush()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.seconds)
+            try:
+                flush()
+            except Exception:  # the next tick tries again; the request path never sees it
+                log.exception("metrics: could not apply the pending values")
+
+
 # -- the scrape
 def exposition(accounts: dict[str, int] | None = None) -> bytes:
     """Every metric in the Prometheus text format (summed over workers in multiprocess mode);
-    ``accounts``: the accounts by state when no callback is registered."""
+    ``accounts``: the accounts by state when no callback is registered. This process's pending
+    values are applied first."""
+    flush()
     path = _multiprocess_dir()
     registry = CollectorRegistry()
     if path is None:
