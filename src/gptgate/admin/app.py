@@ -180,24 +180,27 @@ def api_routes() -> list[tuple[str, str, Handler]]:
     return table
 
 
-def setup_admin(app: web.Application, gateway: Gateway) -> None:
-    """Mount the console at ``/admin`` and the API at ``/admin/api`` on ``app`` (idempotent)."""
+def setup_admin(app: web.Application, gateway: Gateway) -> list[web.RouteDef]:
+    """The console at ``/admin`` and the API at ``/admin/api``: their state set on ``app``, their
+    routes returned for the app to register (behind its guard); none when already set up."""
     if ADMIN_AUTH in app:
-        return
+        return []
     settings = gateway.settings
     app[ADMIN_AUTH] = AdminAuth.from_settings(settings)
     if not admin_enabled(settings):
-        for path in ("/admin", "/admin/{tail:.*}"):
-            app.router.add_route("*", path, guarded(disabled, open_=True))
-        return
-    app.router.add_get("/admin", guarded(console, open_=True))
-    app.router.add_get("/admin/", guarded(console, open_=True))
-    app.router.add_get("/admin/static/{name:.+}", guarded(static, open_=True))
-    app.router.add_post(API + "/login", guarded(login, open_=True))
-    app.router.add_post(API + "/logout", guarded(logout, open_=True))
-    app.router.add_get(API + "/session", guarded(session, open_=True))
-    app.router.add_get(API + "/openapi.json", guarded(docs.openapi, open_=True))
-    app.router.add_get("/admin/docs", guarded(docs.reference, open_=True))
-    for method, path, handler in api_routes():
-        app.router.add_route(method, API + path, guarded(handler))
+        return [
+            web.route("*", path, guarded(disabled, open_=True)) for path in ("/admin", "/admin/{tail:.*}")
+        ]
+    table = [
+        web.get("/admin", guarded(console, open_=True)),
+        web.get("/admin/", guarded(console, open_=True)),
+        web.get("/admin/static/{name:.+}", guarded(static, open_=True)),
+        web.post(API + "/login", guarded(login, open_=True)),
+        web.post(API + "/logout", guarded(logout, open_=True)),
+        web.get(API + "/session", guarded(session, open_=True)),
+        web.get(API + "/openapi.json", guarded(docs.openapi, open_=True)),
+        web.get("/admin/docs", guarded(docs.reference, open_=True)),
+    ]
+    table += [web.route(method, API + path, guarded(handler)) for method, path, handler in api_routes()]
     oauth_api.install(app)
+    return table

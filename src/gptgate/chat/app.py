@@ -42,13 +42,12 @@ async def static(request: web.Request) -> web.Response:
     return FILES.response(request, request.match_info["name"])
 
 
-def setup_chat(app: web.Application, gateway: Gateway) -> None:
-    """Mount the page at ``/chat`` and its API at ``/chat/api`` on ``app`` (idempotent)."""
+def setup_chat(app: web.Application, gateway: Gateway) -> list[web.RouteDef]:
+    """The page at ``/chat`` and its API at ``/chat/api``: routes for ``app`` to register
+    (behind its guard); none when already set up."""
     if MOUNTED in app:
-        return
+        return []
     app[MOUNTED] = True
-    app.router.add_get(PAGE, page)
-    app.router.add_get(PAGE + "/", page)
-    app.router.add_get(STATIC + "{name:.+}", static)
-    for method, path, handler in api.routes():
-        app.router.add_route(method, API + path, handler)
+    table = [web.get(PAGE, page), web.get(PAGE + "/", page), web.get(STATIC + "{name:.+}", static)]
+    table += [web.route(method, API + path, handler) for method, path, handler in api.routes()]
+    return table

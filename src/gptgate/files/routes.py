@@ -74,6 +74,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def setup_files(app: web.Application, gateway: Gateway) -> None:
+def setup_files(app: web.Application, gateway: Gateway) -> list[web.RouteDef]:
+    """The generated files' state on ``app``; their download route for the app to register."""
     app[GENERATED] = GeneratedFiles(signer_from_settings(gateway.settings))
-    app.router.add_get(PATH + "{token}", download)
+    return [web.get(PATH + "{token}", download)]
