@@ -118,3 +118,23 @@ def test_the_codex_native_door_builds_only_on_responses() -> None:
     assert offenders("protocols/codex_native", others) == []
     for door in ("chat", "responses", "anthropic", "gemini"):
         assert offenders(f"protocols/{door}", ("gptgate.protocols.codex_native",)) == []
+
+
+def test_the_guard_knows_no_spoke_and_no_middleware_runs() -> None:
+    """guard.py wraps every route (auth, the call context, the client's error envelope); the
+    envelopes are handed to it by the app, so it imports no protocol and no upstream. No module
+    registers an aiohttp middleware: each would add coroutine frames to every request and to every
+    open stream (the simulator, a separate server, is free to)."""
+    names = {
+        name
+        for node in ast.walk(ast.parse((SRC / "guard.py").read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module
+        for name in [node.module]
+    }
+    assert sorted(n for n in names if n.startswith(("gptgate.protocols", "gptgate.upstreams"))) == []
+    registering = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "middlewares=" in path.read_text() and "simulator" not in path.parts
+    ]
+    assert registering == []
