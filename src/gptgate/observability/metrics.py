@@ -231,7 +231,9 @@ def call_finished(
     """One finished call (streamed or not): its count, its times, its error class. Only
     accumulated here; :func:`flush` hands it to the metric objects."""
     m = _m
-    key = (door, m.models(model), status)
+    if model not in m.models.seen:  # the bound's check, without its call for the names it knows
+        model = m.models(model)
+    key = (door, model, status)
     counted = m.counted
     counted[key] = counted.get(key, 0) + 1
     times = m.times.get(door)
