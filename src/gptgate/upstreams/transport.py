@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol, cast
 
 import aiohttp
 import aiohttp_socks
@@ -28,8 +28,11 @@ from gptgate.upstreams.egress import check_proxy
 
 
 class TransportResponse(Protocol):
-    status: int
-    headers: Mapping[str, str]
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
     async def read(self) -> bytes: ...
 
@@ -39,17 +42,24 @@ class TransportResponse(Protocol):
 
 
 class Transport(Protocol):
-    async def post(
-        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None = None
-    ) -> TransportResponse: ...
+    def post(
+        self, url: str | URL, headers: dict[str, str], body: bytes, proxy: str | None = None
+    ) -> Awaitable[TransportResponse]:
+        """``url``: a string, or a ``yarl.URL`` an upstream built once (aiohttp skips parsing it)."""
+        ...
 
     async def get(
         self, url: str, headers: dict[str, str], proxy: str | None = None
     ) -> tuple[int, Mapping[str, str], bytes]: ...
 
-    async def request(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, proxy: str | None = None
-    ) -> TransportResponse:
+    def request(
+        self,
+        method: str,
+        url: str | URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        proxy: str | None = None,
+    ) -> Awaitable[TransportResponse]:
         """Any method, the answer streamed (file uploads to a blob URL, file downloads)."""
         ...
 
@@ -87,25 +97,23 @@ def _aiohttp_proxy_failure(proxy: str, exc: BaseException) -> ProxyFailed | None
     return None
 
 
-class _AiohttpResponse:
-    __slots__ = ("_resp", "headers", "status")
-
-    def __init__(self, resp: aiohttp.ClientResponse) -> None:
-        self._resp = resp
-        self.status = resp.status
-        self.headers: Mapping[str, str] = resp.headers
-
-    async def read(self) -> bytes:
-        return await self._resp.read()
+class _Response(aiohttp.ClientResponse):
+    """aiohttp's response is the transport response itself (the session's ``response_class``):
+    no wrapper object per request and none held while a stream is open."""
 
     def chunks(self) -> AsyncIterator[bytes]:
-        return self._resp.content.iter_any()
+        return self.content.iter_any()
 
     async def aclose(self, complete: bool) -> None:
         if complete:
-            self._resp.release()
+            self.release()
         else:
-            self._resp.close()
+            self.close()
+
+
+#: a request without its own User-Agent sends none (aiohttp would name itself); asked per request,
+#: as a session-wide skip list costs every request a header merge in aiohttp
+_NO_AGENT: Final = ("User-Agent",)
 
 
 _Route = tuple[aiohttp.ClientSession, URL | None]
@@ -193,7 +201,7 @@ class AiohttpTransport:
             connector=connector,
             timeout=self._timeout,
             auto_decompress=True,
-            skip_auto_headers=("User-Agent",),
+            response_class=_Response,
             # one session serves every account: a cookie one account's reply sets (a rotated
             # web session, a challenge cookie) must never ride on another account's request
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -230,19 +238,41 @@ class AiohttpTransport:
         )
         return self._new_session(connector)
 
-    async def post(
-        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None = None
-    ) -> TransportResponse:
-        return await self.request("POST", url, headers, body, proxy)
+    def post(
+        self, url: str | URL, headers: dict[str, str], body: bytes, proxy: str | None = None
+    ) -> Awaitable[TransportResponse]:
+        return self.request("POST", url, headers, body, proxy)
 
-    async def request(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, proxy: str | None = None
+    def request(
+        self,
+        method: str,
+        url: str | URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        proxy: str | None = None,
+    ) -> Awaitable[TransportResponse]:
+        """Direct: aiohttp's own awaitable, no coroutine of ours around it (each layer costs every
+        resumption of the request); through a proxy: ``_proxied``."""
+        if proxy is not None:
+            return self._proxied(method, url, headers, body, proxy)
+        session = self._session
+        if session is None or session.closed:
+            session = self._client()
+        if "user-agent" in headers:
+            ctx = session.request(method, url, data=body, headers=headers)
+        else:
+            ctx = session.request(method, url, data=body, headers=headers, skip_auto_headers=_NO_AGENT)
+        return cast("Awaitable[TransportResponse]", ctx)
+
+    async def _proxied(
+        self, method: str, url: str | URL, headers: dict[str, str], body: bytes | None, proxy: str
     ) -> TransportResponse:
-        if proxy is None:
-            return _AiohttpResponse(await self._client().request(method, url, data=body, headers=headers))
         session, via = self._route(proxy)
+        skip = None if "user-agent" in headers else _NO_AGENT
         try:
-            resp = await session.request(method, url, data=body, headers=headers, proxy=via)
+            resp = await session.request(
+                method, url, data=body, headers=headers, proxy=via, skip_auto_headers=skip
+            )
         except Exception as exc:
             if (failure := _aiohttp_proxy_failure(proxy, exc)) is None:
                 raise
@@ -250,13 +280,14 @@ class AiohttpTransport:
         if resp.status == 407:  # a forward (non-CONNECT) proxy answers for itself
             resp.release()
             raise ProxyFailed(proxy, "refused the credentials")
-        return _AiohttpResponse(resp)
+        return cast(_Response, resp)
 
     async def websocket(
         self, url: str, headers: dict[str, str], proxy: str | None = None
     ) -> aiohttp.ClientWebSocketResponse:
         """A WebSocket (the Codex upstream's opt-in transport) on the same sessions and proxies;
-        frames uncompressed (deflate would cost CPU on every event)."""
+        frames uncompressed (deflate would cost CPU on every event). ``headers`` name the
+        User-Agent (aiohttp's ``ws_connect`` has no per-request skip list)."""
         session, via = (self._client(), None) if proxy is None else self._route(proxy)
         try:
             return await session.ws_connect(url, headers=headers, proxy=via, compress=0, max_msg_size=0)
@@ -270,7 +301,8 @@ class AiohttpTransport:
     ) -> tuple[int, Mapping[str, str], bytes]:
         session, via = (self._client(), None) if proxy is None else self._route(proxy)
         try:
-            async with session.get(url, headers=headers, proxy=via) as resp:
+            skip = None if "user-agent" in headers else _NO_AGENT
+            async with session.get(url, headers=headers, proxy=via, skip_auto_headers=skip) as resp:
                 if resp.status == 407 and proxy is not None:
                     raise ProxyFailed(proxy, "refused the credentials")
                 return resp.status, resp.headers, await resp.read()
@@ -333,16 +365,21 @@ class CurlCffiTransport:
         return self._session
 
     async def post(
-        self, url: str, headers: dict[str, str], body: bytes, proxy: str | None = None
+        self, url: str | URL, headers: dict[str, str], body: bytes, proxy: str | None = None
     ) -> TransportResponse:
         return await self.request("POST", url, headers, body, proxy)
 
     async def request(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, proxy: str | None = None
+        self,
+        method: str,
+        url: str | URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        proxy: str | None = None,
     ) -> TransportResponse:
         try:
             resp = await self._client().request(
-                method, url, headers=headers, data=body, stream=True, proxy=proxy
+                method, str(url), headers=headers, data=body, stream=True, proxy=proxy
             )
         except Exception as exc:
             if (failure := _curl_proxy_failure(proxy, exc)) is None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import orjson
+from yarl import URL
 
 from gptgate import errors
 from gptgate.accounts.model import Account, Quota
@@ -67,7 +68,8 @@ class CodexUpstream:
         #: the opt-in WebSocket transport (``codex_websocket``); None: HTTP only
         self._sockets = sockets
         self._bases = BaseURLs([base_url, *fallback_base_urls], down_for=base_down_seconds)
-        self._urls = tuple(base + "/responses" for base in self._bases.urls)
+        #: built once: aiohttp takes a ``URL`` as it is, a string it parses on every request
+        self._urls = tuple(URL(base + "/responses") for base in self._bases.urls)
         #: one base: the dispatcher's first-event deadline covers the POST; several: each is timed
         self.times_open = len(self._urls) > 1
         self._egress = egress or Egress()
@@ -93,11 +95,12 @@ class CodexUpstream:
         order = self._bases.order()
         sockets = self._sockets
         if sockets is not None and not sockets.unsupported:
-            stream = await sockets.open(self._urls[order[0]], headers, body, proxy, account, request.model)
+            stream = await sockets.open(
+                str(self._urls[order[0]]), headers, body, proxy, account, request.model
+            )
             if stream is not None:
                 return stream
-        urls = self._urls
-        resp = await self._failover(order, lambda i: urls[i], headers, body, proxy, account, self.times_open)
+        resp = await self._failover(order, self._urls, headers, body, proxy, account, self.times_open)
         now = time.time()
         if resp.status != 200 or now - account.quota.updated_at >= QUOTA_EVERY_S:
             quota = parse_quota(resp.headers, now)
@@ -123,30 +126,40 @@ class CodexUpstream:
             account, client, originator=self._originator, version=self._version, agent=self._agent
         )
         proxy = self._egress.proxy_for(account)
-        bases = self._bases.urls
-        order = self._bases.order()
-        resp = await self._failover(order, lambda i: bases[i] + path, headers, body, proxy, account, True)
+        urls = [base + path for base in self._bases.urls]
+        resp = await self._failover(self._bases.order(), urls, headers, body, proxy, account, True)
         return await read_reply(resp)
 
     async def _failover(
         self,
         order: Sequence[int],
-        url_of: Callable[[int], str],
+        urls: Sequence[str | URL],
         headers: dict[str, str],
         body: bytes,
         proxy: str | None,
         account: Account,
         timed: bool,
     ) -> TransportResponse:
-        """POST to the bases in ``order``: one that cannot be reached, times out or answers 5xx is
-        marked down and the next is tried; the first other answer (or the last base's) is returned."""
+        """POST to the bases in ``order`` (``urls`` by base index): one that cannot be reached,
+        times out or answers 5xx is marked down and the next is tried; the first other answer
+        (or the last base's) is returned. ``timed``: each POST is bounded by the first-byte
+        timeout here (else by the caller's). The transport's awaitable is awaited right here, no
+        coroutine between (each layer costs every resumption of the request)."""
+        post = self._transport.post
         for index in order:
             try:
-                resp = await self._post(url_of(index), headers, body, proxy, account, timed=timed)
-            except (errors.UpstreamUnavailable, errors.UpstreamTimeout) as exc:
-                if self._failed(index, order, exc.message):
+                if timed:
+                    async with asyncio.timeout(self._first_byte_timeout):
+                        resp = await post(urls[index], headers, body, proxy)
+                else:
+                    resp = await post(urls[index], headers, body, proxy)
+            except ProxyFailed as exc:
+                raise _proxy_error(exc, account) from exc
+            except Exception as exc:  # aiohttp/curl errors: the upstream is unreachable or timed out
+                failure = _unreachable(exc)
+                if self._failed(index, order, failure.message):
                     continue
-                raise
+                raise failure from exc
             if resp.status >= 500:
                 if self._failed(index, order, f"HTTP {resp.status}"):
                     await resp.aclose(False)
@@ -163,29 +176,6 @@ class CodexUpstream:
             return False
         log.warning("codex base %s failed (%s); trying the next", mask(self._bases.urls[index]), why)
         return True
-
-    async def _post(
-        self,
-        url: str,
-        headers: dict[str, str],
-        body: bytes,
-        proxy: str | None,
-        account: Account,
-        *,
-        timed: bool = True,
-    ) -> TransportResponse:
-        """One POST; ``timed``: bounded by the first-byte timeout here (else by the caller's)."""
-        try:
-            if not timed:
-                return await self._transport.post(url, headers, body, proxy)
-            async with asyncio.timeout(self._first_byte_timeout):
-                return await self._transport.post(url, headers, body, proxy)
-        except ProxyFailed as exc:
-            raise _proxy_error(exc, account) from exc
-        except TimeoutError as exc:
-            raise errors.UpstreamTimeout("the upstream sent no answer in time") from exc
-        except Exception as exc:  # aiohttp/curl errors: the upstream is unreachable
-            raise errors.UpstreamUnavailable(f"cannot reach the upstream ({exc.__class__.__name__})") from exc
 
     async def list_models(self, account: Account) -> list[JSONObject]:
         headers = {
@@ -226,6 +216,13 @@ class CodexUpstream:
         if self._sockets is not None:
             await self._sockets.close()
         await self._transport.close()
+
+
+def _unreachable(exc: Exception) -> errors.UpstreamUnavailable | errors.UpstreamTimeout:
+    """A failed POST as the error the dispatcher knows (a timeout: no answer in time)."""
+    if isinstance(exc, TimeoutError):
+        return errors.UpstreamTimeout("the upstream sent no answer in time")
+    return errors.UpstreamUnavailable(f"cannot reach the upstream ({exc.__class__.__name__})")
 
 
 def _proxy_error(exc: ProxyFailed, account: Account) -> EgressProxyUnavailable:
