@@ -1,6 +1,6 @@
 """Migrations from every released schema version (issue 13): a store left at any earlier revision,
-holding an account with sealed tokens and a proxy in clear (as every revision before 0005 kept
-it), upgrades to the newest schema with its data intact and readable, on SQLite and PostgreSQL."""
+holding an account with sealed tokens and its proxy as that revision kept it (in clear before 0005,
+sealed since), upgrades to the newest schema with its data intact and readable, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from tests.storage.test_sealed_proxy import PROXY, upgrade_to
 RELEASED = revisions()[:-1]
 
 
-def seed_old_account(store: Store, cipher: TokenCipher) -> None:
-    """One account row as every revision since 0001 can hold it (only 0001's columns)."""
+def seed_old_account(store: Store, cipher: TokenCipher, released: str = "0001") -> None:
+    """One account row as revision ``released`` holds it (only 0001's columns)."""
     assert isinstance(store, SqlStore)
     sealed = {f: cipher.encrypt(f"{f}-value", f"acc1/{f}") for f in ("access_token", "refresh_token")}
+    proxy = cipher.encrypt(PROXY, "acc1/proxy") if released >= "0005" else PROXY
     with store.engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -27,7 +28,7 @@ def seed_old_account(store: Store, cipher: TokenCipher) -> None:
                 " VALUES ('acc1', 'old-seat', 'ws-1', 'old@example.com', :access, :refresh, 'active',"
                 " :proxy, '{}', 3, 1, 2)"
             ),
-            {"access": sealed["access_token"], "refresh": sealed["refresh_token"], "proxy": PROXY},
+            {"access": sealed["access_token"], "refresh": sealed["refresh_token"], "proxy": proxy},
         )
 
 
@@ -38,7 +39,7 @@ def test_a_store_of_every_released_version_upgrades_with_its_data(
     store = open_store(store_url, cipher)
     try:
         upgrade_to(store, released, cipher)
-        seed_old_account(store, cipher)
+        seed_old_account(store, cipher, released)
         store.migrate()
         got = store.get("old-seat")
         assert got is not None

@@ -76,8 +76,8 @@ usage = sa.Table(
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("ts", sa.Double, nullable=False, index=True),
     sa.Column("request_id", sa.String(40), nullable=False),
-    sa.Column("key_id", sa.String(32), index=True),
-    sa.Column("account_id", sa.String(32), index=True),
+    sa.Column("key_id", sa.String(32)),
+    sa.Column("account_id", sa.String(32)),
     sa.Column("upstream", sa.String(32)),
     sa.Column("door", sa.String(32), nullable=False),
     sa.Column("model", sa.String(120)),
@@ -90,6 +90,9 @@ usage = sa.Table(
     sa.Column("duration_ms", sa.Integer, nullable=False),
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("error_class", sa.String(64)),
+    #: a key's budget spend since a window's start (``SqlUsageStore.spend``); the only indexes
+    #: besides ``ts``, since every row written updates each one
+    sa.Index("ix_usage_key_id_ts", "key_id", "ts"),
 )
 
 #: The chat page's conversations (``/chat``), each owned by one client key: ``owner`` is the

@@ -1,8 +1,12 @@
 """``SqlUsageStore``: the ``usage`` table (one row per model call) on the store's engine.
 
-Rows arrive in batches from the recorder (``gptgate.observability.usage``) as one
-``executemany`` each; everything else reads. Every read filters on ``ts`` first (a range on its
-index) or on ``key_id`` (its index), so a table of millions of rows answers the console's queries
+Rows arrive in batches from the recorder (``gptgate.observability.usage``), each written in one
+transaction; everything else reads. On SQLite a batch is a few multi-row ``INSERT … VALUES
+(…), (…)`` statements (one step of the engine per statement, not per row: pysqlite gives up and
+takes back the GIL around every step, and in a busy gateway each of those hand-offs cost more
+than the row); on PostgreSQL one ``executemany`` (psycopg pipelines it). The table has two
+indexes, each updated by every row: ``ts`` and ``(key_id, ts)``. Every read filters on ``ts``
+first (a range on its index) or on ``key_id`` (the composite, with ``ts`` for a budget window), so a table of millions of rows answers the console's queries
 without a scan. Bucketing (per day, per series step) is done by the database: ``floor`` on
 PostgreSQL, an integer cast on SQLite (``ts`` is never negative, so the cast truncates to the same
 value), never by reading every row back.
@@ -16,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 from typing import Any, Literal, TypedDict
 
 import sqlalchemy as sa
@@ -55,6 +61,11 @@ class UsageRow(TypedDict):
 
 
 COLUMNS: tuple[str, ...] = tuple(UsageRow.__annotations__)
+#: a row's values in ``COLUMNS`` order, in C
+_VALUES = itemgetter(*COLUMNS)
+#: rows per SQLite INSERT statement: 16 parameters each, well inside SQLite's 32,766 (the limit
+#: since 3.32); a full batch of 200 rows is two statements
+SQLITE_ROWS_PER_INSERT = 100
 
 
 @dataclass(slots=True)
@@ -107,9 +118,14 @@ class SqlUsageStore:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        #: one prepared INSERT run by the driver's own executemany: SQLAlchemy's per-row parameter
-        #: processing cost ~10 µs a row, the driver ~2 (this table has no type that needs it)
-        self._insert = f"INSERT INTO usage ({', '.join(COLUMNS)}) VALUES ({', '.join(mark for _ in COLUMNS)})"
+        #: INSERTs run by the driver itself: SQLAlchemy's per-row parameter processing cost ~10 µs
+        #: a row, the driver ~2 (this table has no type that needs it)
+        self._head = f"INSERT INTO usage ({', '.join(COLUMNS)}) VALUES "
+        self._tuple = f"({', '.join(mark for _ in COLUMNS)})"
+        self._insert = self._head + self._tuple
+        #: SQLite's multi-row INSERT by its number of rows (a few sizes: full chunks and the
+        #: remainders a timed flush leaves)
+        self._inserts: dict[int, str] = {}
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -133,11 +149,26 @@ class SqlUsageStore:
 
     # -- writes
     def insert_many(self, rows: list[UsageRow]) -> None:
-        """Append ``rows`` in one transaction (one ``executemany``)."""
-        if rows:
-            values = [tuple(row.get(c) for c in COLUMNS) for row in rows]
+        """Append ``rows`` in one transaction (SQLite: one statement per ``SQLITE_ROWS_PER_INSERT``
+        rows; PostgreSQL: one ``executemany``)."""
+        if not rows:
+            return
+        if not self._sqlite:
             with self._write() as conn:
-                conn.exec_driver_sql(self._insert, values)
+                conn.exec_driver_sql(self._insert, list(map(_VALUES, rows)))
+            return
+        step = SQLITE_ROWS_PER_INSERT
+        with self._write() as conn:
+            for start in range(0, len(rows), step):
+                chunk = rows[start : start + step]
+                params = tuple(chain.from_iterable(map(_VALUES, chunk)))
+                conn.exec_driver_sql(self._insert_of(len(chunk)), params)
+
+    def _insert_of(self, n: int) -> str:
+        sql = self._inserts.get(n)
+        if sql is None:  # at most SQLITE_ROWS_PER_INSERT of them
+            sql = self._inserts[n] = self._head + ", ".join([self._tuple] * n)
+        return sql
 
     def prune(self, before: float) -> int:
         """Delete the rows older than ``before``; how many went."""
