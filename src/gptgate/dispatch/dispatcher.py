@@ -43,7 +43,7 @@ PREAMBLE = frozenset({ev.CREATED, ev.IN_PROGRESS, ev.QUEUED})
 class OpenStream:
     """An upstream answer that has passed the first-byte checks: ``first`` then the rest."""
 
-    __slots__ = ("_batches", "_pool", "_released", "_stream", "account", "call", "first")
+    __slots__ = ("_batches", "_ended", "_pool", "_released", "_stream", "account", "call", "first")
 
     def __init__(
         self,
@@ -60,29 +60,32 @@ class OpenStream:
         self.account = account
         self._pool = pool
         self._released = False
+        self._ended = False  # the first events held the terminal one: nothing more to read
         self.call = call
 
-    async def __aiter__(self) -> AsyncIterator[list[Event]]:
-        # No batch stays referenced by this frame while it waits for the next upstream read:
-        # an idle stream would otherwise keep its last events (bytes and parsed payloads) alive,
-        # the held preamble (``response.created`` with the whole response object) above all.
-        terminal = ev.TERMINAL
-        if self.first:
-            first, self.first = self.first, []
-            ended = first[-1].type in terminal
-            if ended:
+    def __aiter__(self) -> OpenStream:
+        return self
+
+    async def __anext__(self) -> list[Event]:
+        # An iterator, not an async generator: no generator object and no event-loop hooks per
+        # stream. Nothing here holds a batch while the next upstream read is awaited: an idle
+        # stream would otherwise keep its last events (bytes and parsed payloads) alive, the held
+        # preamble (``response.created`` with the whole response object) above all.
+        first = self.first
+        if first:
+            self.first = []
+            if first[-1].type in ev.TERMINAL:
                 self.call.terminal = first[-1].data
-            yield first
-            del first
-            if ended:
-                return
-        async for batch in self._batches:
-            # one look per batch (one upstream read), never per event: the terminal event
-            # ends a batch, and it carries the usage the call is accounted by
-            if batch and batch[-1].type in terminal:
-                self.call.terminal = batch[-1].data
-            yield batch
-            del batch
+                self._ended = True
+            return first
+        if self._ended:
+            raise StopAsyncIteration
+        batch = await self._batches.__anext__()
+        # one look per batch (one upstream read), never per event: the terminal event ends a
+        # batch, and it carries the usage the call is accounted by
+        if batch and batch[-1].type in ev.TERMINAL:
+            self.call.terminal = batch[-1].data
+        return batch
 
     async def fold(self) -> JSONObject:
         """Read the whole answer and fold it into the final response (non-stream replies)."""

@@ -29,11 +29,8 @@ LENGTH = 24
 
 def derive_session(request: CanonicalRequest, key_id: str | None) -> str:
     """The conversation's derived key: stable over its turns, different across keys and openings."""
-    digest = hashlib.sha256()
-    for part in (key_id or "anon", request.model, request.instructions or "", _opening(request.input)):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()[:LENGTH]
+    parts = (key_id or "anon", request.model, request.instructions or "", _opening(request.input), "")
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:LENGTH]
 
 
 def session_for(request: CanonicalRequest, call: CallContext) -> str:
