@@ -135,6 +135,22 @@ def test_a_payload_with_its_type_elsewhere_or_unknown_is_parsed_at_once() -> Non
     assert decoder.terminal is None
 
 
+def test_only_a_whole_known_type_at_the_front_is_read_off_the_bytes() -> None:
+    decoder = CodexStreamDecoder()
+    events = decoder.feed(
+        b'data: {"type":"response.completed\n\n'  # no closing quote: not JSON, skipped
+        b'data: {"type":"response.completed_x","sequence_number":1}\n\n'  # a longer, unknown type
+        b'data: {"type":"response.completed\\u0021","sequence_number":2}\n\n'  # escaped: parsed
+        b'data: {"typ":"e","type":"response.completed","sequence_number":3}\n\n'
+    )
+    assert [(e.type, e.data["sequence_number"]) for e in events] == [
+        ("response.completed_x", 1),
+        ("response.completed!", 2),
+        ("response.completed", 3),
+    ]
+    assert events[2].data["typ"] == "e"  # parsed at once, not lazily
+
+
 def test_a_lazy_payload_that_is_not_json_reads_as_an_empty_event_of_its_type() -> None:
     broken = b'{"type":"response.output_text.delta","delta":"He'
     [event] = CodexStreamDecoder().feed(b"data: " + broken + b"\n\n")

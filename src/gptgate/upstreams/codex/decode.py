@@ -18,9 +18,11 @@ from gptgate.canonical.events import Event
 from gptgate.streaming.sse import SSEDecoder
 
 loads = orjson.loads
-PREFIX: Final = b'{"type":"'
-#: the type bytes Codex writes -> the canonical type string (one shared str per type)
-TYPES: Final = {t.encode(): t for t in ev.KNOWN}
+#: a record's front as Codex writes it, up to the type's closing quote -> the canonical type
+#: string (one shared str per type). A record is looked up by its bytes up to the first quote
+#: after ``{"type":"``; only a record that starts with one of these keys can equal it, so one
+#: ``find`` and one lookup stand for "starts with the prefix, and the type is known".
+FRONTS: Final = {b'{"type":"' + t.encode() + b'"': t for t in ev.KNOWN}
 
 
 class CodexStreamDecoder:
@@ -51,16 +53,17 @@ class CodexStreamDecoder:
 
     def _decode(self, records: list[bytes]) -> list[Event]:
         out: list[Event] = []
-        types, terminal, created = TYPES, ev.TERMINAL, ev.CREATED
+        append = out.append
+        fronts, terminal, created = FRONTS, ev.TERMINAL, ev.CREATED
         for data in records:
-            t = types.get(data[9 : data.find(b'"', 9)]) if data.startswith(PREFIX) else None
+            t = fronts.get(data[: data.find(b'"', 9) + 1])  # find's -1: an empty key, never found
             if t is None:
                 event = self._parsed(data)
                 if event is None:
                     continue
-                out.append(event)
+                append(event)
                 continue
-            out.append(Event(t, None, data))
+            append(Event(t, None, data))
             if t in terminal:
                 self.terminal = t
             elif t is created:
