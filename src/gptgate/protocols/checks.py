@@ -10,7 +10,7 @@ A door's table is the SDK's type definition written down once (``openai``, ``ant
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from gptgate.errors import RequestError
 from gptgate.protocols import fields as f
@@ -24,15 +24,20 @@ Spec = Mapping[str, Check]
 def check(body: JSONObject, spec: Spec, path: str = "") -> None:
     """Every field of ``spec`` present (and not null) in ``body`` passes its check. The smaller
     of the two is walked (a typical request names 4 of the 30-odd documented fields), so with
-    several wrong fields the one reported first may be the body's first rather than the spec's."""
+    several wrong fields the one reported first may be the body's first rather than the spec's.
+    A plain type's rule is not called for a value of that very type (it would pass)."""
     if len(body) < len(spec):
         for key, value in body.items():
-            if value is not None and (rule := spec.get(key)) is not None:
+            if (
+                value is not None
+                and (rule := spec.get(key)) is not None
+                and type(value) is not PLAIN.get(rule)
+            ):
                 rule(value, path + key)
         return
     for key, rule in spec.items():
         value = body.get(key)
-        if value is not None:
+        if value is not None and type(value) is not PLAIN.get(rule):
             rule(value, path + key)
 
 
@@ -63,6 +68,51 @@ def NUM(value: Any, path: str) -> None:
 def OBJ(value: Any, path: str) -> None:
     if not isinstance(value, dict):
         raise f.wrong_type(path, "an object", value)
+
+
+#: the rules a value passes exactly when it has this type (``bool`` is not an ``int`` here)
+PLAIN: Final[dict[Check, type]] = {STR: str, BOOL: bool, INT: int, OBJ: dict}
+
+
+#: a door's top-level field for :func:`walk`: its rule (None: no documented type), the type
+#: that surely passes the rule, and the door's marks for it (0: not the door's, relayed)
+Entry = tuple[Check | None, type | None, int]
+
+
+def table(spec: Spec, marks: Mapping[str, int]) -> dict[str, Entry]:
+    """A door's fields for :func:`walk`, made once at import: ``marks`` gives each field the door
+    reads a non-zero mark (bits, so the door can tell which of its sections a body touches)."""
+    fields: dict[str, Entry] = {}
+    for key in {*spec, *marks}:
+        rule = spec.get(key)
+        fields[key] = (rule, None if rule is None else PLAIN.get(rule), marks.get(key, 0))
+    return fields
+
+
+def walk(body: JSONObject, spec: Spec, fields: Mapping[str, Entry]) -> tuple[int, JSONObject]:
+    """:func:`check` of a request's top level, in the one pass over its keys that also ORs the
+    marks of the door's fields present (not null) and gathers the fields not its own (null
+    ones too) as extras. ``fields`` is ``table(spec, marks)``; errors are :func:`check`'s, in
+    the same order."""
+    checked = len(body) >= len(spec)
+    if checked:
+        check(body, spec)  # walked in the spec's order, as check has it
+    marks = 0
+    extras: JSONObject = {}
+    for key, value in body.items():
+        entry = fields.get(key)
+        if entry is None:
+            extras[key] = value
+            continue
+        rule, plain, mark = entry
+        if not mark:
+            extras[key] = value
+        if value is None:
+            continue
+        if rule is not None and not checked and type(value) is not plain:
+            rule(value, key)
+        marks |= mark
+    return marks, extras
 
 
 def ranged(low: float, high: float) -> Check:

@@ -81,35 +81,87 @@ JSON_SCHEMA: Final = oc.json_schema(schema_required=False)
 SEARCH_SUFFIXES: Final = ("-search-preview", "-search-api")
 
 
+#: What the decoder's one walk over the body marks, so a section the body does not touch
+#: (no tools, no search, no tool_choice...) is skipped whole.
+_KNOWN: Final = 1
+_UNSERVABLE: Final = 2
+_TOOLS: Final = 4
+_SEARCH: Final = 8
+_CHOICE: Final = 16
+_REASONING: Final = 32
+_TEXT: Final = 64
+_SESSION: Final = 128
+_IGNORED: Final = 256
+_SECTIONS: Final = {
+    "n": _UNSERVABLE,
+    "logprobs": _UNSERVABLE,
+    "top_logprobs": _UNSERVABLE,
+    "audio": _UNSERVABLE,
+    "modalities": _UNSERVABLE | _TOOLS,
+    "tools": _TOOLS,
+    "functions": _TOOLS,
+    "web_search_options": _SEARCH,
+    "tool_choice": _CHOICE,
+    "function_call": _CHOICE,
+    "reasoning_effort": _REASONING,
+    "reasoning": _REASONING,
+    "response_format": _TEXT,
+    "verbosity": _TEXT,
+    "prompt_cache_key": _SESSION,
+    "session_id": _SESSION,
+}
+FIELDS: Final = c.table(
+    SPEC, {key: _KNOWN | _SECTIONS.get(key, 0) | (_IGNORED if key in IGNORED else 0) for key in KNOWN}
+)
+
+
 def decode(body: JSONObject) -> CanonicalRequest:
-    model = f.req_str(body, "model")
-    raw_messages = f.opt_list(body, "messages")
-    if not raw_messages:
-        raise RequestError("'messages' must be a non-empty array.", param="messages")
-    c.check(body, SPEC)
-    _reject_unservable(body)
-    stream = bool(f.opt_bool(body, "stream"))
+    model = body.get("model")
+    if type(model) is not str:
+        model = f.req_str(body, "model")
+    raw_messages = body.get("messages")
+    if type(raw_messages) is not list or not raw_messages:
+        raw_messages = f.opt_list(body, "messages")
+        if not raw_messages:
+            raise RequestError("'messages' must be a non-empty array.", param="messages")
+    marks, extras = c.walk(body, SPEC, FIELDS)
+    if marks & _UNSERVABLE:
+        _reject_unservable(body)
     req = CanonicalRequest(model=model, requested_model=model, input=_messages(raw_messages), origin="chat")
-    req.stream = stream
-    req.tools = _tools(body)
-    search = _web_search(body, model)
-    if search is not None:
-        req.model = model.removesuffix(SEARCH_SUFFIXES[0]).removesuffix(SEARCH_SUFFIXES[1])
-        req.tools.append(search)
-    req.tool_choice = _tool_choice(body)
-    req.parallel_tool_calls = f.opt_bool(body, "parallel_tool_calls")
-    req.reasoning = _reasoning(body)
-    req.text = _text(body)
-    req.prompt_cache_key = f.header_safe(
-        f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id"), "prompt_cache_key"
-    )
-    req.service_tier = f.opt_str(body, "service_tier")
-    req.ignored = [k for k in IGNORED if body.get(k) is not None]
-    req.extras = {k: v for k, v in body.items() if k not in KNOWN}
+    req.stream = body.get("stream") is True
+    if marks & _TOOLS:
+        req.tools = _tools(body)
+    if marks & _SEARCH or model.endswith(SEARCH_SUFFIXES):
+        search = _web_search(body, model)
+        if search is not None:
+            req.model = model.removesuffix(SEARCH_SUFFIXES[0]).removesuffix(SEARCH_SUFFIXES[1])
+            req.tools.append(search)
+    if marks & _CHOICE:
+        req.tool_choice = _tool_choice(body)
+    req.parallel_tool_calls = body.get("parallel_tool_calls")
+    if marks & _REASONING:
+        req.reasoning = _reasoning(body)
+    if marks & _TEXT:
+        req.text = _text(body)
+    if marks & _SESSION:
+        req.prompt_cache_key = f.header_safe(
+            f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id"), "prompt_cache_key"
+        )
+    req.service_tier = body.get("service_tier")
+    if marks & _IGNORED:
+        req.ignored = [k for k in IGNORED if body.get(k) is not None]
+    req.extras = extras
     return req
 
 
 def include_usage(body: JSONObject) -> bool:
+    options = body.get("stream_options")
+    if options is None:
+        return False
+    if type(options) is dict:
+        usage = options.get("include_usage")
+        if usage is None or type(usage) is bool:
+            return usage is True
     options = f.opt_obj(body, "stream_options") or {}
     return bool(f.opt_bool(options, "include_usage", "stream_options."))
 
@@ -129,10 +181,21 @@ def _reject_unservable(body: JSONObject) -> None:
         raise UnsupportedFeature("Audio output is not supported by the upstream.", param="modalities")
 
 
+#: a message that is only a role and a string (the usual user turn): its canonical role
+_PLAIN_ROLES: Final = {"user": "user", "system": "developer", "developer": "developer"}
+
+
 def _messages(raw: list[Any]) -> list[JSONObject]:
     out: list[JSONObject] = []
     custom_calls: set[str] = set()
     for i, value in enumerate(raw):
+        if type(value) is dict:  # the usual turn first, without building its path
+            role, content, name = value.get("role"), value.get("content"), value.get("name")
+            if type(role) is str and type(content) is str and (name is None or type(name) is str):
+                canonical = _PLAIN_ROLES.get(role)
+                if canonical is not None:
+                    out.append(items.message(canonical, [items.text_part(canonical, content)]))
+                    continue
         msg = f.as_obj(value, f"messages[{i}]")
         role = f.req_str(msg, "role", f"messages[{i}].")
         path = f"messages[{i}]."

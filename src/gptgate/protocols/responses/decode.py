@@ -55,32 +55,41 @@ CLIENT_HEADERS: Final = (
 )
 
 
+#: one lookup per body key: the documented fields' rules, and which keys are the decoder's own
+FIELDS: Final = c.table(SPEC, dict.fromkeys(KNOWN, 1))
+
+
 def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
-    model = f.req_str(body, "model")
-    c.check(body, SPEC)
+    model = body.get("model")
+    if type(model) is not str:
+        model = f.req_str(body, "model")
+    _, extras = c.walk(body, SPEC, FIELDS)  # the documented fields' types: nothing below re-reads them
     req = CanonicalRequest(model=model, requested_model=model, input=_input(body), origin="responses")
-    req.stream = bool(f.opt_bool(body, "stream"))
-    req.instructions = f.opt_str(body, "instructions")
-    tools = body.get("tools")
+    get = body.get
+    req.stream = get("stream") is True
+    req.instructions = get("instructions")
+    tools = get("tools")
     if tools is not None:
         check_tools(tools, "tools")
         req.tools = list(tools)
-    choice = body.get("tool_choice")
+    choice = get("tool_choice")
     if choice is not None:
         check_tool_choice(choice)
-    req.tool_choice = choice
-    req.parallel_tool_calls = f.opt_bool(body, "parallel_tool_calls")
-    req.reasoning = f.opt_obj(body, "reasoning")
-    req.text = f.opt_obj(body, "text")
-    include = body.get("include")
+        req.tool_choice = choice
+    req.parallel_tool_calls = get("parallel_tool_calls")
+    req.reasoning = get("reasoning")
+    req.text = get("text")
+    include = get("include")
     if include is not None:
         check_include(include)
-    req.include = include
-    req.prompt_cache_key = f.header_safe(
-        f.opt_str(body, "prompt_cache_key") or f.opt_str(body, "session_id"), "prompt_cache_key"
-    )
-    req.service_tier = f.opt_str(body, "service_tier")
-    req.extras = {k: v for k, v in body.items() if k not in KNOWN}
+        req.include = include
+    key = get("prompt_cache_key") or get("session_id")
+    if key is not None:
+        if type(key) is not str:  # a session_id (prompt_cache_key is typed by SPEC)
+            key = f.opt_str(body, "session_id")
+        req.prompt_cache_key = f.header_safe(key, "prompt_cache_key")
+    req.service_tier = get("service_tier")
+    req.extras = extras
     req.forward_headers = {h: v for h in CLIENT_HEADERS if (v := headers.get(h)) is not None}
     return req
 
@@ -97,7 +106,7 @@ def _input(body: JSONObject) -> list[JSONObject]:
         raise f.wrong_type("input", "a string or an array of input items", value)
     out: list[JSONObject] = []
     for i, item in enumerate(value):
-        obj = f.as_obj(item, f"input[{i}]")
+        obj = item if type(item) is dict else f.as_obj(item, f"input[{i}]")
         check_item(obj, i)
         if "type" not in obj and "role" in obj:  # EasyInputMessage: {"role", "content"}
             obj = {"type": "message", **obj}
