@@ -24,7 +24,7 @@ from gptgate.canonical.request import CanonicalRequest
 from gptgate.types import JSONObject
 from gptgate.upstreams.base import UnaryReply
 from gptgate.upstreams.codex.decode import CodexStreamDecoder
-from gptgate.upstreams.codex.encode import build_headers, encode_body, user_agent
+from gptgate.upstreams.codex.encode import AccountHeaders, build_headers, encode_body, user_agent
 from gptgate.upstreams.codex.errors import classify
 from gptgate.upstreams.codex.quota import parse_quota
 from gptgate.upstreams.codex.socket import CodexSocketStream, SocketPool
@@ -76,6 +76,7 @@ class CodexUpstream:
         self._originator = originator
         self._version = client_version
         self._agent = user_agent(originator, client_version)
+        self._headers = AccountHeaders(originator=originator, version=client_version, agent=self._agent)
         self._first_byte_timeout = first_byte_timeout
 
     async def quota(self, account: Account) -> Quota:
@@ -88,9 +89,7 @@ class CodexUpstream:
 
     async def open(self, request: CanonicalRequest, account: Account) -> DecodedStream | CodexSocketStream:
         body = orjson.dumps(encode_body(request))
-        headers = build_headers(
-            request, account, originator=self._originator, version=self._version, agent=self._agent
-        )
+        headers = build_headers(request, self._headers.of(account))
         proxy = self._egress.proxy_for(account)
         order = self._bases.order()
         sockets = self._sockets

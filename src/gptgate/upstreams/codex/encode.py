@@ -79,20 +79,49 @@ def user_agent(originator: str, version: str) -> str:
     return f"{originator}/{version} ({platform.system()} {platform.release()}; {platform.machine()}) gptgate"
 
 
-def build_headers(
-    req: CanonicalRequest, account: Account, *, originator: str, version: str, agent: str
-) -> dict[str, str]:
-    headers = {
-        "authorization": "Bearer " + account.access_token,
-        "content-type": "application/json",
-        "accept": "text/event-stream",
-        "originator": originator,
-        "user-agent": agent,
-        "version": version,
-    }
-    if account.account_id:
-        headers["chatgpt-account-id"] = account.account_id
+class AccountHeaders:
+    """The headers every turn of an account sends (its auth, the official client's identity),
+    made once per account and token instead of once per request: the ``Bearer`` string (a JWT
+    of a kilobyte or two) is then one object that every open stream of the account shares
+    (aiohttp keeps a request's headers for as long as its answer streams)."""
+
+    __slots__ = ("_agent", "_by_account", "_originator", "_version")
+
+    #: more distinct account ids than this (accounts removed and added over a long run): start over
+    LIMIT: Final = 4096
+
+    def __init__(self, *, originator: str, version: str, agent: str) -> None:
+        self._originator = originator
+        self._version = version
+        self._agent = agent
+        self._by_account: dict[str, tuple[str, str | None, dict[str, str]]] = {}
+
+    def of(self, account: Account) -> dict[str, str]:
+        """The account's headers (shared: copy before adding to them)."""
+        entry = self._by_account.get(account.id)
+        if entry is None or entry[0] != account.access_token or entry[1] != account.account_id:
+            headers = {
+                "authorization": "Bearer " + account.access_token,
+                "content-type": "application/json",
+                "accept": "text/event-stream",
+                "originator": self._originator,
+                "user-agent": self._agent,
+                "version": self._version,
+            }
+            if account.account_id:
+                headers["chatgpt-account-id"] = account.account_id
+            if len(self._by_account) >= self.LIMIT:
+                self._by_account.clear()
+            entry = self._by_account[account.id] = (account.access_token, account.account_id, headers)
+        return entry[2]
+
+
+def build_headers(req: CanonicalRequest, account: dict[str, str]) -> dict[str, str]:
+    """A turn's headers: the account's (``AccountHeaders.of``), then the conversation key and
+    the client's forwarded headers."""
+    headers = account.copy()
     if req.prompt_cache_key:
         headers["session_id"] = req.prompt_cache_key
-    headers.update(req.forward_headers)
+    if req.forward_headers:
+        headers.update(req.forward_headers)
     return headers
