@@ -140,7 +140,8 @@ class _Metrics:
 class _Times:
     """One histogram child's values since the process started: the count in each bucket (as
     ``Histogram.observe`` files it: the first upper bound >= the value, +Inf last) and the sum,
-    added in call order, so the flushed sum is the very float ``observe`` would have made."""
+    added in call order, so the flushed sum is the very float ``observe`` would have made (times
+    are differences of monotonic clocks: never NaN, which ``observe`` files in no bucket)."""
 
     __slots__ = ("counts", "total")
 
@@ -154,14 +155,17 @@ class _Times:
         prometheus-client has no bulk observe: this relies on ``Histogram._buckets`` (one
         ``values.ValueClass`` per upper bound, +Inf last, each holding its own bucket's count, not
         the cumulative one) and ``Histogram._sum`` (a ``ValueClass``), both set with the value
-        class's ``set``. tests/observability/test_metrics_flush.py fails if that changes."""
+        class's ``set``. tests/observability/test_metrics_flush.py fails if that changes.
+        Totals are set, not deltas added: a flush repeated never counts twice, and in multiprocess
+        mode this process's file holds this process's totals, as ``observe`` would have left it."""
         for value, n in zip(child._buckets, self.counts, strict=True):
             value.set(n)
         child._sum.set(self.total)
 
 
 class _DoorTimes:
-    """A door's time to first token and duration histograms: their children and values."""
+    """A door's time to first token and duration values (its histogram children are looked up
+    at flush time: a door shows in the exposition once its values are applied)."""
 
     __slots__ = ("duration", "flushed", "ttft")
 
