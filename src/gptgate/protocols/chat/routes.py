@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gptgate.canonical.hosted import ImageLink, data_url_link
+from gptgate.canonical.hosted import GeneratedImage, data_url_link
 from gptgate.files.generated import generated_of
 from gptgate.http import new_id
 from gptgate.protocols.chat.decode import decode, include_usage
@@ -24,9 +24,13 @@ class ChatTurn:
         self.default_effort = settings.default_effort
         self.summary = None if settings.reasoning_output == "none" else settings.reasoning_summary
         self._id, self._created = new_id("chatcmpl-")
-        store = generated_of(request)
-        #: generated images as gateway links (the bytes kept by the gateway), else data URLs
-        self._link: ImageLink = store.link if store is not None else data_url_link
+        self._request = request
+
+    def _link(self, image: GeneratedImage) -> str:
+        """Generated images as gateway links (the bytes kept by the gateway), else data URLs; the
+        store is looked up only when an image comes (most turns have none)."""
+        store = generated_of(self._request)
+        return store.link(image) if store is not None else data_url_link(image)
 
     def encoder(self) -> StreamEncoder:
         return ChatStreamEncoder(

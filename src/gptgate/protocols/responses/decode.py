@@ -12,7 +12,7 @@ from gptgate.protocols import checks as c
 from gptgate.protocols import fields as f
 from gptgate.protocols.responses.items import check_item
 from gptgate.protocols.responses.params import SPEC
-from gptgate.protocols.responses.tools import check_include, check_tool_choice, check_tools
+from gptgate.protocols.responses.tools import CHOICE_OPTIONS, check_include, check_tool_choice, check_tools
 from gptgate.types import JSONObject
 
 KNOWN: Final = frozenset(
@@ -70,18 +70,21 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
     req.instructions = get("instructions")
     tools = get("tools")
     if tools is not None:
-        check_tools(tools, "tools")
+        if type(tools) is not list or tools:  # [] as Codex sends it without tools: nothing to check
+            check_tools(tools, "tools")
         req.tools = list(tools)
     choice = get("tool_choice")
     if choice is not None:
-        check_tool_choice(choice)
+        if type(choice) is not str or choice not in CHOICE_OPTIONS:
+            check_tool_choice(choice)
         req.tool_choice = choice
     req.parallel_tool_calls = get("parallel_tool_calls")
     req.reasoning = get("reasoning")
     req.text = get("text")
     include = get("include")
     if include is not None:
-        check_include(include)
+        if type(include) is not list or include:
+            check_include(include)
         req.include = include
     key = get("prompt_cache_key") or get("session_id")
     if key is not None:
