@@ -84,6 +84,21 @@ async def test_oversize_body_is_413(simulator: RunningSimulator) -> None:
     try:
         status, _, body = await post(served.base_url, "/v1/chat/completions", chat("x" * 20000))
         assert status == 413 and envelope(body)["code"] == "request_too_large"
+
+        async def chunked() -> Any:  # no Content-Length: the limit is found while reading
+            data = orjson.dumps(chat("x" * 20000))
+            for start in range(0, len(data), 4096):
+                yield data[start : start + 4096]
+
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(served.base_url + "/v1/chat/completions", data=chunked()) as resp,
+        ):
+            assert resp.status == 413
+            assert envelope(await resp.read())["message"] == (
+                "The request body is larger than this gateway accepts "
+                "(the body passed the limit of 10485 bytes)."
+            )
     finally:
         await served.close()
 

@@ -69,22 +69,34 @@ async def read_body(request: web.Request) -> bytes:
     A declared ``Content-Length`` over the limit is refused before reading anything: waiting
     for bytes a client announced but never sends would hang until it gives up. A body that
     cannot be decompressed or de-chunked is the client's fault (400), not the gateway's.
+
+    Read here rather than with ``request.read()``, which keeps the body on the request for as
+    long as the request lives: a streamed answer would hold every client's whole request (a
+    Claude Code turn is 100+ KB) until its last event. A body read in one piece is not copied.
     """
     gateway = request.app.get(GATEWAY)
     limit = gateway.settings.max_body_bytes if gateway is not None else 0
     declared = request.content_length
     if limit and declared is not None and declared > limit:
         raise _too_large(f"Content-Length {declared} exceeds the limit of {limit} bytes")
+    content = request.content
+    if limit:
+        content.set_read_chunk_size(limit)  # decompress in large pieces (as request.read() does)
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise _too_large(exc.text or "limit exceeded") from exc
+        while chunk := await content.readany():
+            size += len(chunk)
+            if limit and size > limit:
+                raise _too_large(f"the body passed the limit of {limit} bytes")
+            chunks.append(chunk)
     except (RequestPayloadError, BadHttpMessage) as exc:
         encoding = request.headers.get("Content-Encoding")
         how = f"as declared by Content-Encoding: {encoding[:40]!r}" if encoding else "as framed"
         raise RequestError(
             f"The request body could not be read {how}; send a well-formed body.", code="invalid_body"
         ) from exc
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _too_large(detail: str) -> PayloadTooLarge:

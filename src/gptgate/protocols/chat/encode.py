@@ -54,6 +54,23 @@ def chat_usage(response: JSONObject | None) -> JSONObject:
 
 class ChatStreamEncoder(TableEncoder):
     keepalive = KEEPALIVE
+    #: no instance dict: an open stream holds its encoder for as long as it lasts
+    __slots__ = (
+        "_chars",
+        "_finished",
+        "_head",
+        "_include_usage",
+        "_link",
+        "_reasoning",
+        "_shown",
+        "_started",
+        "_tail",
+        "_text_head",
+        "_text_item",
+        "_text_tail",
+        "_think_open",
+        "_tools",
+    )
 
     def __init__(
         self,
