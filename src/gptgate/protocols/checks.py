@@ -117,7 +117,8 @@ def walk(body: JSONObject, spec: Spec, fields: Mapping[str, Entry]) -> tuple[int
 
 def ranged(low: float, high: float) -> Check:
     def rule(value: Any, path: str) -> None:
-        NUM(value, path)
+        if type(value) is not int and type(value) is not float:
+            NUM(value, path)
         if not low <= value <= high:
             raise _invalid(path, f"expected a number between {low:g} and {high:g}, but got {value:g}")
 
@@ -126,7 +127,8 @@ def ranged(low: float, high: float) -> Check:
 
 def at_least(low: int) -> Check:
     def rule(value: Any, path: str) -> None:
-        INT(value, path)
+        if type(value) is not int:
+            INT(value, path)
         if value < low:
             raise _invalid(path, f"expected an integer of at least {low}, but got {value}")
 
@@ -135,6 +137,8 @@ def at_least(low: int) -> Check:
 
 def enum(*allowed: str) -> Check:
     def rule(value: Any, path: str) -> None:
+        if type(value) is str and value in allowed:
+            return
         STR(value, path)
         if value not in allowed:
             choices = ", ".join(f"'{a}'" for a in allowed)
@@ -144,12 +148,16 @@ def enum(*allowed: str) -> Check:
 
 
 def list_of(item: Check, max_items: int | None = None) -> Check:
+    plain = PLAIN.get(item)
+
     def rule(value: Any, path: str) -> None:
         if not isinstance(value, list):
             raise f.wrong_type(path, "an array", value)
         if max_items is not None and len(value) > max_items:
             raise _invalid(path, f"expected at most {max_items} items, but got {len(value)}")
         for i, element in enumerate(value):
+            if type(element) is plain:
+                continue
             if element is None:
                 raise f.wrong_type(f"{path}[{i}]", "a value", element)
             item(element, f"{path}[{i}]")
@@ -158,10 +166,14 @@ def list_of(item: Check, max_items: int | None = None) -> Check:
 
 
 def map_of(value_rule: Check) -> Check:
+    plain = PLAIN.get(value_rule)
+
     def rule(value: Any, path: str) -> None:
-        OBJ(value, path)
+        if type(value) is not dict:
+            OBJ(value, path)
         for key, element in value.items():
-            value_rule(element, f"{path}.{key}")
+            if type(element) is not plain:
+                value_rule(element, f"{path}.{key}")
 
     return rule
 
@@ -170,7 +182,8 @@ def nested(spec: Spec) -> Check:
     """An object whose own documented fields are checked too."""
 
     def rule(value: Any, path: str) -> None:
-        OBJ(value, path)
+        if type(value) is not dict:
+            OBJ(value, path)
         check(value, spec, path + ".")
 
     return rule
