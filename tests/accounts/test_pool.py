@@ -10,6 +10,7 @@ import pytest
 from gptgate import errors
 from gptgate.accounts.model import Account, Quota, QuotaWindow
 from gptgate.accounts.pool import STRATEGIES, AccountPool, Strategy, model_caps
+from gptgate.state.memory import MemoryState
 
 
 def accounts(n: int) -> list[Account]:
@@ -202,3 +203,37 @@ async def test_a_cap_without_the_calls_model_uses_the_one_the_error_names() -> N
     assert sorted(await pool.state.cooldowns()) == ["acc_0/o3"]
     with pytest.raises(errors.PoolExhausted, match="message cap for the model o3"):
         await pool.acquire(None, None, None, "o3")
+
+
+class _AwaitedState(MemoryState):
+    """The in-process state seen as any other state: the pool awaits its PoolState methods."""
+
+
+async def test_the_in_process_fast_path_keeps_the_same_books_as_an_awaited_state() -> None:
+    """With the in-process state the pool calls its synchronous forms (no coroutine per call);
+    the leases, the sticky map and the cooldowns it keeps are those of the awaited path."""
+    books = []
+    for state in (MemoryState(), _AwaitedState()):
+        pool = AccountPool(accounts(3), state)
+        assert (pool._local is state) is (type(state) is MemoryState)
+        first = await pool.acquire("conv-1")
+        again = await pool.acquire("conv-1")
+        other = await pool.acquire("conv-2")
+        await state.set_cooldown(other.id, time.time() + 60, "rate_limit_exceeded")
+        moved = await pool.acquire("conv-2")
+        await pool.release(again)
+        books.append(
+            (
+                first.id,
+                again.id,
+                other.id,
+                moved.id,
+                await state.in_flight(),
+                await state.sticky_get("conv-1"),
+                await state.sticky_get("conv-2"),
+                sorted(await state.cooldowns()),
+            )
+        )
+    assert books[0] == books[1]
+    assert books[0][:4] == ("acc_0", "acc_0", "acc_1", "acc_2")
+    assert books[0][4:] == ({"acc_0": 1, "acc_1": 1, "acc_2": 1}, "acc_0", "acc_2", ["acc_1"])

@@ -99,6 +99,9 @@ class AccountPool:
         self.sticky_ttl = sticky_ttl
         self._next = 0
         self._pick: Callable[[list[Account]], Account] = self._round_robin
+        #: the in-process state, called without a coroutine per call on the hot path (None: a
+        #: shared state such as Redis, awaited)
+        self._local = self.state if type(self.state) is MemoryState else None
 
     # -- membership (the account manager keeps these current)
     def get(self, account_id: str) -> Account | None:
@@ -127,15 +130,19 @@ class AccountPool:
         """A healthy account not in ``exclude`` (ids already tried) that may serve ``upstream``
         and is not capped for ``model``, leased until ``release``."""
         now = time.time()
-        cooling = await self.state.cooldowns()
+        local = self._local
+        cooling = local.cooldowns_now() if local is not None else await self.state.cooldowns()
         capped = _capped(cooling, model)
         if capped:
             exclude = capped | exclude if exclude else capped
         if session_key:
-            bound = await self.state.sticky_get(session_key, self.sticky_ttl)
+            if local is not None:
+                bound = local.sticky_get_now(session_key, self.sticky_ttl)
+            else:
+                bound = await self.state.sticky_get(session_key, self.sticky_ttl)
             account = self.get(bound) if bound else None
             if account is not None and _healthy(account, cooling, exclude, upstream):
-                return await self._lease(account)
+                return self._leased(account, local) if local is not None else await self._lease(account)
         if self.strategy == "round_robin":  # the default: no list per request, however large the pool
             account = self._next_healthy(cooling, exclude, upstream)
             if account is None:
@@ -146,16 +153,27 @@ class AccountPool:
                 raise self._exhausted(cooling, now, upstream, model)
             account = await self._choose(healthy)
         if session_key:
-            await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
-        return await self._lease(account)
+            if local is not None:
+                local.sticky_set_now(session_key, account.id, self.sticky_ttl)
+            else:
+                await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
+        return self._leased(account, local) if local is not None else await self._lease(account)
 
     async def release(self, account: Account) -> None:
         account.in_flight -= 1
-        await self.state.unlease(account.id)
+        if self._local is not None:
+            self._local.unlease_now(account.id)
+        else:
+            await self.state.unlease(account.id)
 
     async def _lease(self, account: Account) -> Account:
         account.in_flight += 1
         await self.state.lease(account.id)
+        return account
+
+    def _leased(self, account: Account, local: MemoryState) -> Account:
+        account.in_flight += 1
+        local.lease_now(account.id)
         return account
 
     async def _choose(self, healthy: list[Account]) -> Account:

@@ -51,6 +51,11 @@ class MemoryState:
         self._cooldowns.pop(account, None)
 
     async def cooldowns(self) -> dict[str, Cooldown]:
+        return self.cooldowns_now()
+
+    # The pool's hot path calls these synchronous forms when its state is this in-process one
+    # (no coroutine per call); the async methods of ``PoolState`` are the same code.
+    def cooldowns_now(self) -> dict[str, Cooldown]:
         if not self._cooldowns:
             return {}
         now = time.time()
@@ -59,9 +64,15 @@ class MemoryState:
     # -- leases
 
     async def lease(self, account: str) -> None:
+        self.lease_now(account)
+
+    def lease_now(self, account: str) -> None:
         self._leases[account] = self._leases.get(account, 0) + 1
 
     async def unlease(self, account: str) -> None:
+        self.unlease_now(account)
+
+    def unlease_now(self, account: str) -> None:
         n = self._leases.get(account, 0)
         if n > 1:
             self._leases[account] = n - 1
@@ -74,6 +85,9 @@ class MemoryState:
     # -- sticky map
 
     async def sticky_get(self, key: str, ttl: float | None = None) -> str | None:
+        return self.sticky_get_now(key, ttl)
+
+    def sticky_get_now(self, key: str, ttl: float | None = None) -> str | None:
         entry = self._sticky.get(key)
         if entry is None:
             return None
@@ -86,6 +100,9 @@ class MemoryState:
         return entry[0]
 
     async def sticky_set(self, key: str, account: str, ttl: float) -> None:
+        self.sticky_set_now(key, account, ttl)
+
+    def sticky_set_now(self, key: str, account: str, ttl: float) -> None:
         self._sticky[key] = (account, time.monotonic() + ttl)
         if len(self._sticky) >= self._sweep_at:
             self._sweep()
