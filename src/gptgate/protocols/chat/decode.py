@@ -196,6 +196,10 @@ def _messages(raw: list[Any]) -> list[JSONObject]:
                 if canonical is not None:
                     out.append(items.message(canonical, [items.text_part(canonical, content)]))
                     continue
+                call_id = value.get("tool_call_id")
+                if role == "tool" and type(call_id) is str:
+                    out.append(_tool_output(call_id, content, custom_calls))
+                    continue
         msg = f.as_obj(value, f"messages[{i}]")
         role = f.req_str(msg, "role", f"messages[{i}].")
         path = f"messages[{i}]."
@@ -223,11 +227,14 @@ def _content(msg: JSONObject, path: str, role: str) -> list[JSONObject]:
         return []
     if not isinstance(content, list):
         raise f.wrong_type(path + "content", "a string or an array of content parts", content)
-    allowed = PARTS.get(role, TEXT_ONLY)
-    return [
-        _part(f.as_obj(p, f"{path}content[{j}]"), f"{path}content[{j}].", role, allowed)
-        for j, p in enumerate(content)
-    ]
+    allowed = PARTS.get(role, TEXT_ONLY)  # every role's holds "text"
+    out: list[JSONObject] = []
+    for j, p in enumerate(content):
+        if type(p) is dict and p.get("type") == "text" and type(text := p.get("text")) is str:
+            out.append(items.text_part(role, text))  # the usual part, without building its path
+        else:
+            out.append(_part(f.as_obj(p, f"{path}content[{j}]"), f"{path}content[{j}].", role, allowed))
+    return out
 
 
 def _part(part: JSONObject, path: str, role: str, allowed: tuple[str, ...]) -> JSONObject:
@@ -303,8 +310,10 @@ def _tool_call(call: JSONObject, path: str, custom_calls: set[str]) -> JSONObjec
 def _tool_result(msg: JSONObject, path: str, role: str, custom_calls: set[str]) -> JSONObject:
     if role == "function":  # legacy: paired by name with the legacy function_call above
         return items.function_call_output(f"call_{f.req_str(msg, 'name', path)}", _result_text(msg, path))
-    call_id = f.req_str(msg, "tool_call_id", path)
-    output = _result_text(msg, path)
+    return _tool_output(f.req_str(msg, "tool_call_id", path), _result_text(msg, path), custom_calls)
+
+
+def _tool_output(call_id: str, output: str, custom_calls: set[str]) -> JSONObject:
     if call_id in custom_calls:
         return items.custom_tool_call_output(call_id, output)
     return items.function_call_output(call_id, output)
