@@ -170,13 +170,26 @@ class KeyLimiter:
             log.warning("cannot record a call against key %s's limits: %s", key.id, exc)
 
 
+#: (globs, names) -> whether a name matches a glob: keys and models are few, so every call after
+#: the first of a kind is one lookup, not a glob match per name and glob
+_MATCHED: dict[tuple[tuple[str, ...], str, str], bool] = {}
+
+
 def _check_model(key: ClientKey, request: CanonicalRequest) -> None:
     globs = key.limits.models
     if not globs:
         return
-    names = (request.requested_model or request.model, request.model)
-    if any(fnmatchcase(name, glob) for glob in globs for name in names):
+    model = request.model
+    asked = request.requested_model or model
+    seen = (globs, asked, model)
+    allowed = _MATCHED.get(seen)
+    if allowed is None:
+        if len(_MATCHED) >= 4096:  # never an unbounded map (clients may name anything)
+            _MATCHED.clear()
+        allowed = _MATCHED[seen] = any(fnmatchcase(name, glob) for glob in globs for name in (asked, model))
+    if allowed:
         return
+    names = (asked, model)
     limit_refused("model")
     raise PermissionDenied(
         f"This API key may not use the model '{names[0]}' (allowed: {', '.join(globs)}).",
@@ -199,16 +212,14 @@ def clamp_effort(request: CanonicalRequest, max_effort: str) -> None:
     """Lower the requested reasoning effort to ``max_effort`` (one it does not know is left to
     the model's own clamp); with none requested and a ceiling below the usual default, ask for
     the ceiling."""
-    reasoning = dict(request.reasoning or {})
-    effort = reasoning.get("effort")
+    effort = request.reasoning.get("effort") if request.reasoning else None
     ceiling = EFFORTS.index(max_effort)
     if effort is None:
         if ceiling >= EFFORTS.index(DEFAULT_EFFORT):
             return
     elif not isinstance(effort, str) or effort not in EFFORTS or EFFORTS.index(effort) <= ceiling:
         return
-    reasoning["effort"] = max_effort
-    request.reasoning = reasoning
+    request.reasoning = {**(request.reasoning or {}), "effort": max_effort}
 
 
 def _refusal(key: ClientKey, refused: Check | Slot, now: float) -> KeyLimitExceeded:
@@ -245,12 +256,8 @@ def _tokens(call: CallContext) -> int:
     usage = call.usage()
     if usage is None:
         return 0
-    total = 0
-    for field in ("input_tokens", "output_tokens"):
-        value = usage.get(field)
-        if isinstance(value, int):
-            total += value
-    return total
+    given, made = usage.get("input_tokens"), usage.get("output_tokens")
+    return (given if isinstance(given, int) else 0) + (made if isinstance(made, int) else 0)
 
 
 def _counts_of(limits: KeyLimits, key_id: str, tokens: int, now: float) -> list[Check]:
