@@ -94,3 +94,34 @@ async def test_a_burst_leaves_a_bounded_number_of_idle_upstream_connections() ->
     finally:
         await transport.close()
         await runner.cleanup()
+
+
+async def test_a_response_that_forgot_its_headers_still_streams_and_reuses_its_connection() -> None:
+    from aiohttp import web
+
+    from gptgate.upstreams.transport import AiohttpTransport, BoundedConnector
+    from tests.support import serve_app
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(body=b"data: 1\n\n", headers={"x-codex-plan-type": "plus"})
+
+    app = web.Application()
+    app.router.add_post("/x", answer)
+    runner, base = await serve_app(app)
+    transport = AiohttpTransport(connect_timeout=5, idle_timeout=30, limit=4)
+    try:
+        for _ in range(2):
+            resp = await transport.post(base + "/x", {"user-agent": "t", "authorization": "Bearer s"}, b"{}")
+            assert resp.headers["x-codex-plan-type"] == "plus"
+            resp.forget_headers()
+            assert dict(resp.headers) == {}
+            assert (
+                isinstance(resp, aiohttp.ClientResponse) and not resp.request_info.headers
+            )  # the request's too
+            assert b"".join([chunk async for chunk in resp.chunks()]) == b"data: 1\n\n"
+            await resp.aclose(True)
+        connector = transport._client().connector
+        assert isinstance(connector, BoundedConnector) and connector.idle() == 1  # one connection, reused
+    finally:
+        await transport.close()
+        await runner.cleanup()

@@ -22,6 +22,7 @@ from typing import Any, Final, Protocol, cast
 
 import aiohttp
 import aiohttp_socks
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from gptgate.upstreams.egress import check_proxy
@@ -39,6 +40,11 @@ class TransportResponse(Protocol):
     def chunks(self) -> AsyncIterator[bytes]: ...
 
     async def aclose(self, complete: bool) -> None: ...
+
+    def forget_headers(self) -> None:
+        """Let go of the answer's headers (and the request's) once they are read: an open stream
+        that only reads its body does not hold them for its lifetime. ``headers`` reads empty."""
+        ...
 
 
 class Transport(Protocol):
@@ -110,6 +116,23 @@ class _Response(aiohttp.ClientResponse):
         else:
             self.close()
 
+    def forget_headers(self) -> None:
+        """aiohttp keeps the answer's headers twice (parsed and raw) and the request's in
+        ``request_info``, each until the response object goes: ~2 KB per open stream with the
+        Codex backend's twenty rate-limit headers. (Leans on ``_headers``, ``_raw_headers``,
+        ``_request_info`` and the ``_cache`` of its cached properties, stable across aiohttp 3.x;
+        were they renamed, this would save nothing and break nothing.)"""
+        self._headers = _NO_HEADERS
+        self._raw_headers = ()
+        info = self._request_info
+        self._request_info = aiohttp.RequestInfo(info.url, info.method, _NO_HEADERS, info.real_url)
+        cache = self._cache
+        cache.pop("headers", None)
+        cache.pop("raw_headers", None)
+        cache.pop("request_info", None)
+
+
+_NO_HEADERS: Final = CIMultiDictProxy(CIMultiDict[str]())
 
 #: a request without its own User-Agent sends none (aiohttp would name itself); asked per request,
 #: as a session-wide skip list costs every request a header merge in aiohttp
@@ -327,6 +350,9 @@ class _CurlResponse:
         self._resp = resp
         self.status: int = resp.status_code
         self.headers: Mapping[str, str] = {k.lower(): v for k, v in resp.headers.items()}
+
+    def forget_headers(self) -> None:
+        self.headers = {}
 
     async def read(self) -> bytes:
         parts = [chunk async for chunk in self._resp.aiter_content()]

@@ -109,6 +109,7 @@ class CodexUpstream:
             data = await resp.read()
             await resp.aclose(True)
             raise classify(resp.status, resp.headers, data)
+        resp.forget_headers()  # read above; the stream reads only its body from here
         return DecodedStream(resp, CodexStreamDecoder(request.model), log)
 
     async def compact(self, body: JSONObject, headers: Mapping[str, str], account: Account) -> UnaryReply:
