@@ -43,7 +43,8 @@ def encode_body(req: CanonicalRequest) -> JSONObject:
         body.update((k, v) for k, v in req.extras.items() if k not in REJECTED)
     body["model"] = req.model
     body["instructions"] = req.instructions or ""
-    body["input"] = [_developer_not_system(item) for item in req.input]
+    # the backend rejects ``role: system`` inside ``input``; ``developer`` is its equivalent
+    body["input"] = [{**i, "role": "developer"} if i.get("role") == "system" else i for i in req.input]
     body["tools"] = req.tools
     body["tool_choice"] = req.tool_choice if req.tool_choice is not None else "auto"
     if req.parallel_tool_calls is not None:
@@ -63,15 +64,9 @@ def encode_body(req: CanonicalRequest) -> JSONObject:
 
 
 def _include(req: CanonicalRequest) -> list[str]:
-    include = [i for i in req.include or () if i != ENCRYPTED_REASONING]
-    return [ENCRYPTED_REASONING, *include]
-
-
-def _developer_not_system(item: JSONObject) -> JSONObject:
-    """The backend rejects ``role: system`` inside ``input``; ``developer`` is its equivalent."""
-    if item.get("role") == "system":
-        return {**item, "role": "developer"}
-    return item
+    if not req.include:
+        return [ENCRYPTED_REASONING]
+    return [ENCRYPTED_REASONING, *(i for i in req.include if i != ENCRYPTED_REASONING)]
 
 
 def user_agent(originator: str, version: str) -> str:
