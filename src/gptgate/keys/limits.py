@@ -42,6 +42,8 @@ SLOT_TTL = 3600.0
 BUDGETS = (("daily_tokens", "day"), ("weekly_tokens", "week"), ("monthly_tokens", "month"))
 #: an effort below this is what an upstream picks when none is sent
 DEFAULT_EFFORT = "medium"
+#: ceilings that leave a request naming no effort alone (``clamp_effort`` has nothing to do)
+_DEFAULT_OR_ABOVE = frozenset(EFFORTS[EFFORTS.index(DEFAULT_EFFORT) :])
 
 
 #: the day / week / month windows last computed, reused while ``now`` is inside them (calendar
@@ -84,37 +86,39 @@ class KeyLimiter:
         self._held: dict[str, Slot] = {}
         #: budget windows whose spend this process has seeded from the store
         self._seeded: set[str] = set()
-        #: per key: (valid until, admission checks, (name, ends_at) of the token windows) — the
-        #: same for every call of a key within a minute, so built once a minute, not per call
-        #: (a changed key is a new ClientKey object: its plan is rebuilt at once)
-        self._plans: dict[str, tuple[ClientKey, float, list[Check], list[tuple[str, float]]]] = {}
+        #: per key: what every call of it within a minute checks and counts (see ``_Plan``),
+        #: built once a minute, not per call (a changed key is a new ClientKey object: its plan
+        #: is rebuilt at once)
+        self._plans: dict[str, _Plan] = {}
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
         key = call.key
         if key is None:
             return
         limits = key.limits
-        _check_model(key, request)
-        _check_upstream(key, call.upstream or "codex")
-        if limits.max_effort is not None:
-            clamp_effort(request, limits.max_effort)
+        if limits.models:
+            _check_model(key, request)
+        if limits.upstreams:
+            _check_upstream(key, call.upstream or "codex")
+        max_effort = limits.max_effort
+        if max_effort is not None and (request.reasoning or max_effort not in _DEFAULT_OR_ABOVE):
+            clamp_effort(request, max_effort)
         now = time.time()
-        checks = await self._checks(key, now)
+        plan = self._plans.get(key.id)
+        if plan is None or plan.key is not key or now >= plan.until:
+            plan = await self._plan(key, now)
         slot = None
-        if limits.concurrency is not None:
-            slot = Slot("conc:" + key.id, limits.concurrency, call.request_id, self._slot_ttl)
-        if not checks and slot is None:
+        if plan.slot is not None:
+            slot = Slot(plan.slot, plan.concurrency, call.request_id, self._slot_ttl)
+        elif not plan.checks:
             return
-        refused = await self.state.limit_admit(checks, slot)
+        refused = await self.state.limit_admit(plan.checks, slot)
         if refused is not None:
             raise _refusal(key, refused, now)
         if slot is not None:
             self._held[call.request_id] = slot
 
-    async def _checks(self, key: ClientKey, now: float) -> list[Check]:
-        plan = self._plans.get(key.id)
-        if plan is not None and plan[0] is key and now < plan[1]:
-            return plan[2]
+    async def _plan(self, key: ClientKey, now: float) -> _Plan:
         limits = key.limits
         checks: list[Check] = []
         windows: list[tuple[str, float]] = []
@@ -137,8 +141,8 @@ class KeyLimiter:
                 windows.append((name, end))
         if len(self._plans) > 10_000:  # keys come and go: never an unbounded map
             self._plans.clear()
-        self._plans[key.id] = (key, valid_until, checks, windows)
-        return checks
+        plan = self._plans[key.id] = _Plan(key, valid_until, checks, windows)
+        return plan
 
     async def _seed(self, key_id: str, name: str, start: float, end: float) -> None:
         """The window's spend so far from the usage table, once per process (budgets survive a
@@ -148,26 +152,44 @@ class KeyLimiter:
             await self.state.limit_seed(name, spent, end)
         self._seeded.add(name)
 
-    def _counts(self, key: ClientKey, tokens: int, now: float) -> list[Check]:
-        if tokens <= 0:
-            return []
-        plan = self._plans.get(key.id)
-        if plan is None or plan[0] is not key or now >= plan[1]:
-            return _counts_of(key.limits, key.id, tokens, now)
-        return [Check(name, 0, ends_at, add=tokens) for name, ends_at in plan[3]]
-
     async def call_closed(self, call: CallContext) -> None:
         key = call.key
         if key is None:
             return
         slot = self._held.pop(call.request_id, None)
-        counts = self._counts(key, _tokens(call), time.time())
+        tokens = _tokens(call)
+        counts: list[Check] = []
+        if tokens > 0:
+            now = time.time()
+            plan = self._plans.get(key.id)
+            if plan is None or plan.key is not key or now >= plan.until:
+                counts = _counts_of(key.limits, key.id, tokens, now)
+            else:
+                counts = [Check(name, 0, ends_at, tokens) for name, ends_at in plan.windows]
         if slot is None and not counts:
             return
         try:
             await self.state.limit_close(slot, counts)
         except Exception as exc:  # never fails a call; a slot not given back expires by itself
             log.warning("cannot record a call against key %s's limits: %s", key.id, exc)
+
+
+class _Plan:
+    """What a key's calls check and count until ``until`` (the current minute's end): the
+    admission checks (rpm, tpm, budgets), the token windows a finished call adds to, and its
+    concurrency slot's name."""
+
+    __slots__ = ("checks", "concurrency", "key", "slot", "until", "windows")
+
+    def __init__(
+        self, key: ClientKey, until: float, checks: list[Check], windows: list[tuple[str, float]]
+    ) -> None:
+        self.key = key
+        self.until = until
+        self.checks = checks
+        self.windows = windows
+        self.concurrency = key.limits.concurrency or 0
+        self.slot = None if key.limits.concurrency is None else "conc:" + key.id
 
 
 #: (globs, names) -> whether a name matches a glob: keys and models are few, so every call after

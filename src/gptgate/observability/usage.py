@@ -68,7 +68,7 @@ def row_of(call: CallContext, now: float) -> UsageRow:
         reasoning = (details.get("reasoning_tokens") if isinstance(details, dict) else 0) or 0
     else:
         input_tokens = output_tokens = cached = reasoning = 0
-    ttft = call.ttft()
+    first = call.first_event_at  # call.ttft(), inline
     account = call.account
     return {
         "ts": call.started_at,
@@ -83,7 +83,7 @@ def row_of(call: CallContext, now: float) -> UsageRow:
         "cached_tokens": int(cached),
         "output_tokens": int(output_tokens),
         "reasoning_tokens": int(reasoning),
-        "ttft_ms": None if ttft is None else int(ttft * 1000),
+        "ttft_ms": None if first is None else int((first - call.started) * 1000),
         "duration_ms": int((now - call.started) * 1000),
         "status": call.status,
         "error_class": _bounded(call.error_class()),
