@@ -125,7 +125,10 @@ class _Response(aiohttp.ClientResponse):
         self._headers = _NO_HEADERS
         self._raw_headers = ()
         info = self._request_info
-        self._request_info = aiohttp.RequestInfo(info.url, info.method, _NO_HEADERS, info.real_url)
+        # as aiohttp builds it (its own ``__new__`` is a compatibility shim, slower)
+        self._request_info = tuple.__new__(
+            aiohttp.RequestInfo, (info.url, info.method, _NO_HEADERS, info.real_url)
+        )
         cache = self._cache
         cache.pop("headers", None)
         cache.pop("raw_headers", None)
