@@ -80,7 +80,7 @@ def test_a_backup_of_every_released_version_restores_and_migrates(released: str,
     cipher = TokenCipher(key_from_text(KEY))
     old = open_store(f"sqlite:///{old_dir / 'gptgate.db'}", cipher)
     upgrade_to(old, released, cipher)
-    seed_old_account(old, cipher)
+    seed_old_account(old, cipher, released)
     old.close()
     assert run("backup", str(tmp_path / "old.db"), data_dir=old_dir).exit_code == 0
     result = run("restore", str(tmp_path / "old.db"), data_dir=tmp_path / "new")
