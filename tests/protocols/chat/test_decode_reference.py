@@ -54,7 +54,7 @@ IMAGE_PART = st.fixed_dictionaries(
         ),
     }
 )
-CONTENT = st.one_of(
+CONTENT: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(["hi", "", None, 3, {}]),
     st.lists(
         TEXT_PART
@@ -256,7 +256,7 @@ def test_any_body_decodes_as_the_reference_does(body: dict[str, Any]) -> None:
 def test_a_body_with_more_keys_than_documented_fields_decodes_as_the_reference_does(
     keys: list[str], data: st.DataObject
 ) -> None:
-    body = {"model": "gpt-5.5", "messages": [{"role": "user", "content": "hi"}]}
+    body: dict[str, Any] = {"model": "gpt-5.5", "messages": [{"role": "user", "content": "hi"}]}
     for key in keys:
         body[key] = data.draw(VALUES[key])
     for i in range(30 - len(body)):
