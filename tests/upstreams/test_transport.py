@@ -125,3 +125,34 @@ async def test_a_response_that_forgot_its_headers_still_streams_and_reuses_its_c
     finally:
         await transport.close()
         await runner.cleanup()
+
+
+async def test_a_request_without_a_user_agent_sends_none_and_one_with_it_sends_its_own() -> None:
+    from aiohttp import web
+
+    from gptgate.upstreams.transport import AiohttpTransport
+    from tests.support import serve_app
+
+    agents: list[str | None] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        agents.append(request.headers.get("User-Agent"))
+        return web.Response(body=b"{}")
+
+    app = web.Application()
+    app.router.add_route("*", "/x", answer)
+    runner, base = await serve_app(app)
+    transport = AiohttpTransport(connect_timeout=5, idle_timeout=30, limit=4)
+    try:
+        for headers in ({}, {"user-agent": "codex_cli_rs/0.169.0"}, {"User-Agent": "Mozilla/5.0"}):
+            resp = await transport.post(base + "/x", dict(headers), b"{}")
+            await resp.read()
+            await resp.aclose(True)
+            resp = await transport.request("PUT", base + "/x", dict(headers), None)
+            await resp.aclose(True)
+            status, _, _ = await transport.get(base + "/x", dict(headers))
+            assert status == 200
+    finally:
+        await transport.close()
+        await runner.cleanup()
+    assert agents == [None] * 3 + ["codex_cli_rs/0.169.0"] * 3 + ["Mozilla/5.0"] * 3
