@@ -6,7 +6,7 @@ import aiohttp
 import orjson
 
 from gptgate.canonical.request import CanonicalRequest
-from gptgate.dispatch.context import CallContext
+from gptgate.dispatch.context import CallContext, Observers
 from gptgate.errors import KeyLimitExceeded
 from gptgate.simulator.server import RunningSimulator
 from tests.support import start_gateway
@@ -94,3 +94,23 @@ async def test_codex_prefix_pins_the_upstream(simulator: RunningSimulator) -> No
         await served.close()
     [call] = recorder.closed
     assert call.upstream == "codex" and call.outcome() == "response.completed"
+
+
+class Silent(Recorder):
+    """An observer whose admit does nothing, and says so."""
+
+    admits = False
+
+    async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
+        raise AssertionError("an observer with admits = False is never awaited on admission")
+
+
+async def test_observers_that_admit_nothing_are_not_awaited_on_admission() -> None:
+    loud, silent = Recorder(), Silent()
+    observers = Observers([loud, silent])
+    call = CallContext(request_id="req_1")
+    await observers.admit(call, CanonicalRequest(model="gpt-5.5", input=[], origin="chat"))
+    await observers.call_closed(call)
+    assert call.admitted
+    assert loud.admitted == [("other", "gpt-5.5")]
+    assert loud.closed == [call] and silent.closed == [call]  # both still see the call close

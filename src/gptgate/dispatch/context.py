@@ -104,7 +104,8 @@ class CallObserver(Protocol):
     ``admit`` runs in dispatch once the model is resolved, before an account is leased; it may
     raise a ``GatewayError`` (a 429 for a limit, a 403 for a model the key may not use).
     ``call_closed`` runs once per call after the answer is complete (or failed), off the
-    stream's path; it must not raise and must not block.
+    stream's path; it must not raise and must not block. An observer whose ``admit`` does
+    nothing says so with a class attribute ``admits = False``: it is then not awaited at all.
     """
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None: ...
@@ -115,16 +116,21 @@ class CallObserver(Protocol):
 class Observers:
     """The gateway's observers in order: admission runs through all; closing through all too."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_admitters", "_items")
 
     def __init__(self, items: list[CallObserver] | None = None) -> None:
-        self._items: list[CallObserver] = list(items or [])
+        self._items: list[CallObserver] = []
+        self._admitters: list[CallObserver] = []  # those whose admit does something
+        for observer in items or []:
+            self.add(observer)
 
     def add(self, observer: CallObserver) -> None:
         self._items.append(observer)
+        if getattr(observer, "admits", True):
+            self._admitters.append(observer)
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
-        for observer in self._items:
+        for observer in self._admitters:
             await observer.admit(call, request)
         call.admitted = True
 

@@ -13,6 +13,8 @@ from gptgate.observability import metrics
 class MetricsObserver:
     """A :class:`~gptgate.dispatch.context.CallObserver` feeding ``observability.metrics``."""
 
+    admits = False  # admit does nothing: dispatch does not await it
+
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
         return None
 

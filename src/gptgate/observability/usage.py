@@ -97,6 +97,8 @@ def _bounded(value: str | None) -> str | None:
 class UsageRecorder:
     """Appends a row per closed call; a background task writes them in batches (see module doc)."""
 
+    admits = False  # admit does nothing: dispatch does not await it
+
     def __init__(
         self,
         sink: UsageSink | None,

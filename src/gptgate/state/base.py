@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 #: How long ``lock()`` waits for the holder by default, in seconds.
 LOCK_TIMEOUT = 30.0
@@ -56,12 +56,13 @@ class Held:
     waited: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
     """A windowed counter ``name`` that ends at ``ends_at`` (epoch seconds, then it is gone).
 
     In :meth:`PoolState.limit_admit` the call is refused while the counter is at ``limit`` or
     more; once admitted, ``add`` is added. In :meth:`PoolState.limit_close` only ``add`` counts.
+    (A named tuple: a keyed call makes several per request, and a frozen dataclass costs twice
+    as much to build.)
     """
 
     name: str
@@ -70,8 +71,7 @@ class Check:
     add: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
     """One of at most ``limit`` concurrent holders of ``name`` (a client key's open streams).
 
     ``id`` is unique per call. A slot not given back frees itself after ``ttl`` seconds, and

@@ -16,6 +16,8 @@ from gptgate.state.base import LOCK_TIMEOUT, Check, Cooldown, Held, LockContext,
 
 #: The sticky map is swept of expired entries when it grows past this many since the last sweep.
 STICKY_SWEEP_MIN = 1024
+#: A concurrency limit's held slots are swept of expired ones at the limit, or past this many.
+SLOT_SWEEP_MIN = 1024
 
 
 class _Slot:
@@ -176,8 +178,11 @@ class MemoryState:
         if slot is not None:
             clock = time.monotonic()
             held = self._slots.setdefault(slot.name, {})
-            for id_ in [i for i, expiry in held.items() if expiry <= clock]:
-                del held[id_]
+            # expired slots (a holder that never gave its slot back) matter only at the limit;
+            # past SLOT_SWEEP_MIN held ones they are swept anyway, so a dict never grows unbounded
+            if len(held) >= slot.limit or len(held) >= SLOT_SWEEP_MIN:
+                for id_ in [i for i, expiry in held.items() if expiry <= clock]:
+                    del held[id_]
             if len(held) >= slot.limit:
                 return slot
             held[slot.id] = clock + slot.ttl
