@@ -124,15 +124,16 @@ class _Response(aiohttp.ClientResponse):
         were they renamed, this would save nothing and break nothing.)"""
         self._headers = _NO_HEADERS
         self._raw_headers = ()
-        info = self._request_info
-        # as aiohttp builds it (its own ``__new__`` is a compatibility shim, slower)
-        self._request_info = tuple.__new__(
-            aiohttp.RequestInfo, (info.url, info.method, _NO_HEADERS, info.real_url)
-        )
-        cache = self._cache
-        cache.pop("headers", None)
-        cache.pop("raw_headers", None)
-        cache.pop("request_info", None)
+        state = self.__dict__
+        if (info := state.get("_request_info")) is not None:
+            # as aiohttp builds it (its own ``__new__`` is a compatibility shim, slower)
+            state["_request_info"] = tuple.__new__(
+                aiohttp.RequestInfo, (info.url, info.method, _NO_HEADERS, info.real_url)
+            )
+        if cache := state.get("_cache"):
+            cache.pop("headers", None)
+            cache.pop("raw_headers", None)
+            cache.pop("request_info", None)
 
 
 _NO_HEADERS: Final = CIMultiDictProxy(CIMultiDict[str]())
