@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from gptgate import SERVER_NAME
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, NotFoundError, RequestError
 from gptgate.files.links import CURRENT_REQUEST
@@ -95,9 +96,12 @@ async def _guard(request: web.Request, handler: Handler, route: RouteGuard) -> w
             if auth or (auth is None and needs_key(request.path)):
                 await authorize(request, route.gateway, call)
             response = await handler(request)
+            if not response.prepared:  # a streamed answer was branded by its handler
+                response.headers["Server"] = SERVER_NAME
             return response
         except web.HTTPException as exc:
             if exc.status < 400:
+                exc.headers["Server"] = SERVER_NAME
                 raise
             call.error = _error_for(exc)
         except GatewayError as exc:
@@ -106,6 +110,7 @@ async def _guard(request: web.Request, handler: Handler, route: RouteGuard) -> w
             _log_failure(request, exc)
             call.error = GatewayError("The gateway failed to handle this request; see its log.")
         response = route.errors(request, call.error)
+        response.headers["Server"] = SERVER_NAME
         return response
     finally:
         if door is not None:

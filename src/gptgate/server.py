@@ -22,6 +22,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from aiohttp.web_server import Server
 
+from gptgate import SERVER_NAME
 from gptgate.accounts.model import Account
 from gptgate.app import create_app
 from gptgate.collector import TimedCollector
@@ -37,7 +38,6 @@ log = logging.getLogger("gptgate")
 #: the gateway's own runner logs through :class:`AccessLog`, which never writes the value.
 ACCESS_FORMAT = '%a "%r" %s %b %Tfs'
 #: What every answer says it comes from: no library or Python version for a scanner to match.
-SERVER_NAME = "gptgate"
 #: The largest request line and header the parser takes (aiohttp's own defaults, stated here).
 MAX_LINE = 8190
 MAX_FIELD = 8190
@@ -131,14 +131,11 @@ class _Runner(web.AppRunner):
         return server
 
 
-async def _brand(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers["Server"] = SERVER_NAME
-
-
 def make_runner(app: web.Application, *, access_log: logging.Logger | None = None) -> web.AppRunner:
     """The gateway's runner: parser limits stated, parser errors answered quietly, answers
-    branded ``Server: gptgate``, the access log (debug level) without query secrets."""
-    app.on_response_prepare.append(_brand)
+    branded ``Server: gptgate`` (by the guard, and by each handler that streams: no
+    ``on_response_prepare`` signal, which would run for every answer), the access log (debug
+    level) without query secrets."""
     return _Runner(
         app,
         handler_cancellation=True,

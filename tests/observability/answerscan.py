@@ -13,7 +13,9 @@ The tap sits in aiohttp, not in the product. :func:`install` wraps, for the whol
 * ``WebSocketResponse.send_str`` / ``send_bytes`` / ``send_frame`` / ``close``: each frame a
   gateway's socket sends (``send_json`` goes through ``send_str``), scanned as it is sent.
 
-Detection is :func:`gptgate.observability.redact.secret_kinds` (JWT, ``Bearer``, ``rt_``,
+Every answer must also say ``Server: gptgate`` (kind ``server library`` otherwise: the HTTP
+library's name and version would reach the client). Detection is
+:func:`gptgate.observability.redact.secret_kinds` (JWT, ``Bearer``, ``rt_``,
 ``gg-``/``sk-`` keys, cookies, ``"password": ...``) plus the exact secrets the test planted
 where the tap can reach them: the serving gateway's own secrets at the time of the answer (its
 accounts' access, refresh, id and session tokens and proxy passwords, its settings' SecretStr
@@ -45,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from gptgate import SERVER_NAME
 from gptgate.observability.redact import _SECRET_NAMES, PATTERNS
 
 if TYPE_CHECKING:
@@ -450,6 +453,10 @@ def install() -> Callable[[], None]:
             answer = _Answer(
                 request.method, _route(request), self.status, list(self.headers.items()), planted
             )
+            if self.headers.get("Server") != SERVER_NAME:  # the library's name and version
+                registry.record(
+                    [Hit(answer.method, answer.route, self.status, "header", ("server library",))]
+                )
             if isinstance(self, web.WebSocketResponse):
                 _finish(registry, answer)  # the handshake; its frames are scanned one by one
                 sockets[id(self)] = (answer, self)

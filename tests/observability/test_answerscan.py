@@ -123,6 +123,11 @@ def test_every_exemption_says_why_and_each_route_is_listed_once() -> None:
 
 
 # -- the tap itself, on a real gateway application with routes that leak
+#: the gateway's own Server header (the guard and the streaming handlers set it; these test
+#: routes are added beside the guarded ones)
+BRAND = {"Server": "gptgate"}
+
+
 def leaky_gateway_app() -> tuple[web.Application, Gateway]:
     gateway = Gateway(
         Settings(fetch_upstream_models=False, account_store=False), [support.test_account("acct-leak-0001")]
@@ -131,10 +136,10 @@ def leaky_gateway_app() -> tuple[web.Application, Gateway]:
     token = gateway.pool.accounts[0].access_token
 
     async def unary(request: web.Request) -> web.Response:
-        return web.json_response({"echo": token})
+        return web.json_response({"echo": token}, headers=BRAND)
 
     async def streamed(request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", **BRAND})
         await resp.prepare(request)
         await resp.write(f'data: {{"k": "{KEY[:20]}'.encode())
         await resp.write(f'{KEY[20:]}"}}\n\n'.encode())  # the key split between two writes
@@ -143,6 +148,7 @@ def leaky_gateway_app() -> tuple[web.Application, Gateway]:
 
     async def socket(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
+        ws.headers.update(BRAND)
         await ws.prepare(request)
         await ws.receive()
         await ws.send_json({"type": "error", "refresh": REFRESH})
@@ -150,12 +156,16 @@ def leaky_gateway_app() -> tuple[web.Application, Gateway]:
         return ws
 
     async def header(request: web.Request) -> web.Response:
-        return web.json_response({}, headers={"X-Session": SESSION})
+        return web.json_response({}, headers={"X-Session": SESSION, **BRAND})
+
+    async def library(request: web.Request) -> web.Response:
+        return web.json_response({})  # aiohttp's own Server header: its name and version
 
     app.router.add_get("/health/leak/unary", unary)
     app.router.add_get("/health/leak/streamed", streamed)
     app.router.add_get("/health/leak/socket", socket)
     app.router.add_get("/health/leak/header", header)
+    app.router.add_get("/health/leak/library", library)
     return app, gateway
 
 
@@ -168,7 +178,7 @@ async def test_the_tap_sees_a_gateways_answers_streamed_and_socket_ones_too() ->
     try:
         with answerscan.recording(registry):
             async with aiohttp.ClientSession() as http:
-                for path in ("unary", "streamed", "header"):
+                for path in ("unary", "streamed", "header", "library"):
                     async with http.get(f"{base}/health/leak/{path}") as resp:
                         await resp.read()
                 async with http.ws_connect(f"{base}/health/leak/socket") as ws:
@@ -178,11 +188,12 @@ async def test_the_tap_sees_a_gateways_answers_streamed_and_socket_ones_too() ->
         await runner.cleanup()
     assert sorted(h.line() for h in registry.hits) == [
         "GET /health/leak/header 200 header: planted",
+        "GET /health/leak/library 200 header: server library",
         "GET /health/leak/socket 101 frame: refresh_token",
         "GET /health/leak/streamed 200 body: gptgate_key",
         "GET /health/leak/unary 200 body: jwt, planted",
     ]
-    assert registry.answers == 4  # three answers and the socket's handshake
+    assert registry.answers == 5  # four answers and the socket's handshake
 
 
 async def test_the_tap_leaves_other_applications_alone() -> None:

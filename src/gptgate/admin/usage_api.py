@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from gptgate import SERVER_NAME
 from gptgate.accounts.model import Account, QuotaWindow
 from gptgate.admin.errors import AdminError, json_reply
 from gptgate.gateway import Gateway
@@ -156,6 +157,7 @@ async def export(request: web.Request) -> web.StreamResponse:
             "Content-Type": "text/csv; charset=utf-8" if fmt == "csv" else "application/json",
             "Content-Disposition": f'attachment; filename="gptgate-usage.{fmt}"',
             "Cache-Control": "no-store",
+            "Server": SERVER_NAME,  # streamed: prepared here, before the guard sees it
         }
     )
     await response.prepare(request)

@@ -14,6 +14,7 @@ from typing import Final
 
 from aiohttp import web
 
+from gptgate import SERVER_NAME
 from gptgate.errors import NotFoundError
 from gptgate.files.generated import GENERATED, GeneratedFiles
 from gptgate.files.links import PATH, FileLink, FileSource, LinkInvalid, signer_from_settings
@@ -56,6 +57,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         "Cache-Control": "private, max-age=300",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",
+        "Server": SERVER_NAME,  # streamed: prepared here, before the guard sees it
     }
     if kind not in INLINE_TYPES:
         headers["Content-Disposition"] = "attachment"

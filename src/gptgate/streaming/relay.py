@@ -17,6 +17,7 @@ import logging
 
 from aiohttp import web
 
+from gptgate import SERVER_NAME
 from gptgate.canonical.events import TERMINAL
 from gptgate.streaming.keepalive import KeepAlive, ticker_for
 from gptgate.streaming.stream import EventStream, StreamEncoder
@@ -27,6 +28,7 @@ SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
+    "Server": SERVER_NAME,
 }
 
 

@@ -27,6 +27,7 @@ import time
 import orjson
 from aiohttp import WSMsgType, web
 
+from gptgate import SERVER_NAME
 from gptgate.accounts.model import Account
 from gptgate.dispatch.context import CallContext
 from gptgate.errors import GatewayError, RequestError
@@ -62,6 +63,7 @@ async def responses_socket(request: web.Request) -> web.StreamResponse:
         compress=False,  # per-frame deflate costs CPU per event; the client copes without it
         decode_text=False,
     )
+    ws.headers["Server"] = SERVER_NAME  # the handshake is prepared here, before the guard sees it
     await ws.prepare(request)
     await ResponsesSocket(request, ws, gateway).run()
     return ws
