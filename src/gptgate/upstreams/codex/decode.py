@@ -23,6 +23,8 @@ loads = orjson.loads
 #: after ``{"type":"``; only a record that starts with one of these keys can equal it, so one
 #: ``find`` and one lookup stand for "starts with the prefix, and the type is known".
 FRONTS: Final = {b'{"type":"' + t.encode() + b'"': t for t in ev.KNOWN}
+#: the types the decoder marks: the created response (its id) and the terminal ones
+MARKS: Final = ev.TERMINAL | {ev.CREATED}
 
 
 class CodexStreamDecoder:
@@ -54,7 +56,7 @@ class CodexStreamDecoder:
     def _decode(self, records: list[bytes]) -> list[Event]:
         out: list[Event] = []
         append = out.append
-        fronts, terminal, created = FRONTS, ev.TERMINAL, ev.CREATED
+        fronts, marks = FRONTS, MARKS
         for data in records:
             t = fronts.get(data[: data.find(b'"', 9) + 1])  # find's -1: an empty key, never found
             if t is None:
@@ -64,10 +66,11 @@ class CodexStreamDecoder:
                 append(event)
                 continue
             append(Event(t, None, data))
-            if t in terminal:
-                self.terminal = t
-            elif t is created:
-                self._response_id = _response_id(data)
+            if t in marks:  # one lookup for the many events that are neither
+                if t is ev.CREATED:
+                    self._response_id = _response_id(data)
+                else:
+                    self.terminal = t
         return out
 
     def _parsed(self, data: bytes) -> Event | None:
