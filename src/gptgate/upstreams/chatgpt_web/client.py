@@ -125,6 +125,7 @@ class ChatGptWebUpstream:
                     self.links.sign(self.name, account.id, pointer, cid)
                 ),
             )
+            resp.forget_headers()  # read: an open stream need not keep them (Cloudflare's are long)
             return DecodedStream(resp, decoder, log, read_after_end=True)  # a late title
         assert last is not None
         raise last

@@ -63,7 +63,16 @@ def encode_body(req: CanonicalRequest) -> JSONObject:
     return body
 
 
+#: doors whose clients can never hand a reasoning item back: their requests do not ask for the
+#: encrypted reasoning (kilobytes per reasoning item, in its ``done`` event and again in
+#: ``response.completed``, read and parsed for nothing). Anthropic and Gemini carry it back in
+#: their thinking signatures; a Responses client passes output items back as they came.
+NO_REASONING_BACK: Final = frozenset({"chat", "images"})
+
+
 def _include(req: CanonicalRequest) -> list[str]:
+    if req.origin in NO_REASONING_BACK:
+        return list(req.include) if req.include else []
     if not req.include:
         return [ENCRYPTED_REASONING]
     return [ENCRYPTED_REASONING, *(i for i in req.include if i != ENCRYPTED_REASONING)]
