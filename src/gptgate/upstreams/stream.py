@@ -46,29 +46,55 @@ class DecodedStream:
         self._read_after_end = read_after_end
         self._closed = False
 
-    async def batches(self) -> AsyncIterator[list[Event]]:
-        decoder = self.decoder
-        drain = not self._read_after_end
-        try:
-            async for chunk in self._resp.chunks():
-                if drain and decoder.terminal is not None:
-                    continue
-                events = decoder.feed(chunk)
-                del chunk  # neither the read nor its events stay referenced while the next one is awaited
-                if events:
-                    yield events
-                del events
-            tail = decoder.flush() if decoder.terminal is None else []
-        except Exception as exc:  # any transport failure ends the stream in-band
-            if decoder.terminal is not None:
-                return
-            self._log.warning("upstream stream broke: %s", exc.__class__.__name__)
-            why = f"upstream stream broke before the response completed ({exc.__class__.__name__})"
-            tail = [decoder.cut("stream_disconnected", why)]
-        if tail:
-            yield tail
+    def batches(self) -> AsyncIterator[list[Event]]:
+        return _Batches(self)
 
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
             await self._resp.aclose(self.decoder.terminal is not None)
+
+
+class _Batches:
+    """A :class:`DecodedStream`'s batches, one per transport read that completed an event: an
+    iterator, not an async generator (no generator object and no event-loop hooks per stream,
+    and nothing of a read held while the next one is awaited)."""
+
+    __slots__ = ("_chunks", "_done", "_drain", "_stream")
+
+    def __init__(self, stream: DecodedStream) -> None:
+        self._stream = stream
+        self._chunks = stream._resp.chunks()
+        self._drain = not stream._read_after_end
+        self._done = False
+
+    def __aiter__(self) -> _Batches:
+        return self
+
+    async def __anext__(self) -> list[Event]:
+        if self._done:
+            raise StopAsyncIteration
+        decoder = self._stream.decoder
+        try:
+            while True:
+                try:
+                    chunk = await self._chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                if self._drain and decoder.terminal is not None:
+                    continue  # the answer is complete: the rest is only drained
+                events = decoder.feed(chunk)
+                if events:
+                    return events
+            tail = decoder.flush() if decoder.terminal is None else []
+        except Exception as exc:  # any transport failure ends the stream in-band
+            tail = [] if decoder.terminal is not None else [self._cut(decoder, exc)]
+        self._done = True
+        if tail:
+            return tail
+        raise StopAsyncIteration
+
+    def _cut(self, decoder: StreamDecoder, exc: Exception) -> Event:
+        self._stream._log.warning("upstream stream broke: %s", exc.__class__.__name__)
+        why = f"upstream stream broke before the response completed ({exc.__class__.__name__})"
+        return decoder.cut("stream_disconnected", why)
