@@ -2,8 +2,9 @@
 
 The decoder follows the shape of httpx's decoders: ``feed(chunk) -> list``, ``flush() -> list``.
 It works on bytes. A read whose records all have the common shape (an optional ``event:`` line,
-then one ``data:`` line) is split by one regular-expression pass in C; any other read (comments,
-``id:`` lines, data over several lines) is walked record by record.
+then one ``data:`` line) is recognised by one regular-expression pass and split by another, both
+in C; any other read (comments, ``id:`` lines, data over several lines) is walked record by
+record.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import re
 from typing import Final
 
 #: the common record: ``event: <type>`` (optional), then one ``data: <payload>`` line
-_RECORD: Final = re.compile(rb"(?:event: [^\n]*\n)?data: ([^\n]*)\n\n")
+_RECORD: Final = re.compile(rb"(?:event: [^\n]*+\n)?data: ([^\n]*+)\n\n")
+#: a read made of common records only, start to end (checked in one pass, no captures)
+_COMMON: Final = re.compile(rb"(?:(?:event: [^\n]*+\n)?data: [^\n]*+\n\n)*+")
 
 
 class SSEDecoder:
@@ -36,12 +39,11 @@ class SSEDecoder:
         if last < 2:
             self._buf = buf
             return []
-        # the fast path holds when every record of the read matched, each with its one data line
-        out: list[bytes] = _RECORD.findall(buf, 0, last)
-        if len(out) == buf.count(b"\n\n", 0, last) == buf.count(b"data:", 0, last):
+        # the fast path: the read is common records only, each with its one data line
+        if _COMMON.fullmatch(buf, 0, last) is not None:
             self._buf = buf[last:]
-            return out
-        out = []
+            return _RECORD.findall(buf, 0, last)
+        out: list[bytes] = []
         find = buf.find
         start = 0
         while (end := find(b"\n\n", start)) >= 0:
