@@ -90,6 +90,8 @@ async def read_body(request: web.Request) -> bytes:
             if limit and size > limit:
                 raise _too_large(f"the body passed the limit of {limit} bytes")
             chunks.append(chunk)
+            if content.at_eof():  # the usual body: whole in the first read, no second await
+                break
     except (RequestPayloadError, BadHttpMessage) as exc:
         encoding = request.headers.get("Content-Encoding")
         how = f"as declared by Content-Encoding: {encoding[:40]!r}" if encoding else "as framed"
