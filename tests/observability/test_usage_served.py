@@ -77,8 +77,8 @@ def door_request(door: str, n: int, stream: bool) -> tuple[str, dict[str, Any]]:
 
 #: (door, model, input, cached, output, reasoning) the simulator reported, request by request
 EXPECTED = [
-    ("chat", "gpt-5.5", 83, 0, 72, 59),
-    ("chat", "gpt-5.5", 96, 0, 76, 61),
+    ("chat", "gpt-5.5", 76, 0, 72, 59),
+    ("chat", "gpt-5.5", 89, 0, 76, 61),
     ("responses", "gpt-5.5", 89, 0, 15, 0),
     ("responses", "gpt-5.5", 102, 0, 15, 0),
     ("anthropic", "gpt-5.5", 126, 0, 15, 0),
@@ -122,7 +122,7 @@ async def test_every_door_streamed_and_not_records_the_simulator_figures(served:
     assert got == EXPECTED
     # the figures are the ones the client was told, too
     chat_usage = orjson.loads(replies[0])["usage"]
-    assert (chat_usage["prompt_tokens"], chat_usage["completion_tokens"]) == (83, 72)
+    assert (chat_usage["prompt_tokens"], chat_usage["completion_tokens"]) == (76, 72)
     assert orjson.loads(replies[2])["usage"]["input_tokens"] == 89
     assert orjson.loads(replies[6])["usageMetadata"]["promptTokenCount"] == 151
     for r in rows:
@@ -163,8 +163,8 @@ async def test_derived_sessions_keep_a_gemini_and_a_chat_conversation_cached(ser
     sessions = [r["session"] for r in rows]
     assert sessions[0] == sessions[1] and sessions[2] == sessions[3] and sessions[0] != sessions[2]
     assert all(s is not None and len(s) == 24 for s in sessions)
-    assert [r["cached_tokens"] for r in rows] == [0, 768, 0, 896]
-    assert [r["input_tokens"] for r in rows] == [887, 928, 896, 938]
+    assert [r["cached_tokens"] for r in rows] == [0, 768, 0, 768]
+    assert [r["input_tokens"] for r in rows] == [887, 928, 889, 930]
 
 
 async def test_the_admin_api_shows_usage_and_the_pool(served: Served) -> None:
@@ -197,7 +197,7 @@ async def test_the_admin_api_shows_usage_and_the_pool(served: Served) -> None:
                 "group": "test",
                 "requests": 3,
                 "errors": 0,
-                "input_tokens": 83 + 96 + 108,
+                "input_tokens": 76 + 89 + 101,
                 "cached_tokens": 0,
                 "output_tokens": 72 + 76 + 76,
                 "reasoning_tokens": 59 + 61 + 61,
@@ -205,16 +205,16 @@ async def test_the_admin_api_shows_usage_and_the_pool(served: Served) -> None:
             }
         ]
     }
-    assert sum(series["requests"]["gpt-5.5"]) == 3 and sum(series["series"]["gpt-5.5"]) == 287 + 224
+    assert sum(series["requests"]["gpt-5.5"]) == 3 and sum(series["series"]["gpt-5.5"]) == 266 + 224
     assert len(series["buckets"]) == len(series["requests"]["gpt-5.5"]) >= 2
-    assert [r["input_tokens"] for r in latest["rows"]] == [108, 96]
+    assert [r["input_tokens"] for r in latest["rows"]] == [101, 89]
     assert set(latest["rows"][0]) == {
         "time", "key", "account", "upstream", "door", "model", "input_tokens", "cached_tokens",
         "output_tokens", "reasoning_tokens", "ttft_ms", "duration_ms", "status", "error_class",
     }  # fmt: skip
     assert latest["rows"][0]["account"] == "test"
-    assert [r["input_tokens"] for r in exported] == ["83", "96", "108"]
-    assert [r["input_tokens"] for r in as_json] == [83, 96, 108]
+    assert [r["input_tokens"] for r in exported] == ["76", "89", "101"]
+    assert [r["input_tokens"] for r in as_json] == [76, 89, 101]
     (account,) = pool["accounts"]
     assert (account["id"], account["name"], account["plan"], account["status"]) == (
         "cfg-acct-test-0001",
