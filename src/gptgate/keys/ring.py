@@ -12,10 +12,10 @@ When a key was last used is kept here and written to the store in one batch ever
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from gptgate.background import Background
 from gptgate.keys.model import ClientKey
 from gptgate.keys.secrets import hash_secret
 
@@ -33,7 +33,7 @@ class KeyRing:
         self._by_hash: dict[str, ClientKey] = {}
         self._used: dict[str, float] = {}
         self._touch_every = touch_every
-        self._task: asyncio.Task[None] | None = None
+        self._toucher = Background()
 
     @property
     def configured(self) -> bool:
@@ -56,8 +56,8 @@ class KeyRing:
 
     async def start(self) -> None:
         await self.reload()
-        if self.store is not None and self._task is None:
-            self._task = asyncio.ensure_future(self._touch_forever())
+        if self.store is not None:
+            self._toucher.start(self._touch_forever)
 
     async def _touch_forever(self) -> None:
         while True:
@@ -73,9 +73,5 @@ class KeyRing:
                 log.warning("cannot record when keys were last used: %s", exc)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._toucher.stop()
         await self.flush()

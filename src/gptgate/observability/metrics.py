@@ -23,7 +23,6 @@ appear only in ``gptgate_requests_by_id_total``, and only when ``metrics_label_i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from bisect import bisect_left
@@ -43,6 +42,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from gptgate.background import Background
 
 log = logging.getLogger("gptgate")
 
@@ -324,18 +325,13 @@ class Flusher:
 
     def __init__(self, seconds: float = FLUSH_SECONDS) -> None:
         self.seconds = seconds
-        self._task: asyncio.Task[None] | None = None
+        self._timer = Background()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+        self._timer.start(self._run)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._timer.stop()
         flush()
 
     async def _run(self) -> None:

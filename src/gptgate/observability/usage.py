@@ -24,7 +24,6 @@ quota snapshot as each call closes, and samples the whole pool on its timer for 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -32,6 +31,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from gptgate.accounts.burn import BurnTracker
+from gptgate.background import Background
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.dispatch.context import CallContext
 from gptgate.storage.usage import UsageRow
@@ -120,7 +120,7 @@ class UsageRecorder:
         self._accounts = accounts
         self._buffer: deque[UsageRow] = deque()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._writer = Background()
         self._lock = asyncio.Lock()
         self._warned_at = 0.0
         self._pruned_at = 0.0
@@ -178,16 +178,11 @@ class UsageRecorder:
 
     # -- the writer
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+        self._writer.start(self._run)
 
     async def close(self) -> None:
         """Stop the writer and write what waits (one attempt)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._writer.stop()
         await self.flush()
 
     async def _run(self) -> None:
