@@ -256,29 +256,49 @@ class Dispatcher:
         pool: AccountPool | None,
     ) -> OpenStream:
         # first_byte_timeout bounds the wait for the first event: from the request when the
-        # upstream does not time its own opening (one timer per attempt), else from its answer
-        stream: UpstreamStream | None = None
+        # upstream does not time its own opening, else from its answer. One timer that cancels
+        # this task, as ``asyncio.timeout`` does, without its two context-manager coroutines and
+        # state machine: this runs before the upstream request is sent, on every turn.
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        fired: list[bool] = []
         own = upstream.times_open
+        timer = None if own else loop.call_at(loop.time() + self._first_byte_timeout, _expire, task, fired)
+        stream: UpstreamStream | None = None
         try:
-            async with asyncio.timeout(None if own else self._first_byte_timeout) as deadline:
-                stream = await upstream.open(request, account)
-                if own:
-                    deadline.reschedule(asyncio.get_running_loop().time() + self._first_byte_timeout)
-                batches = stream.batches()
-                first = await _first_content(batches)
-        except TimeoutError as exc:
+            stream = await upstream.open(request, account)
+            if own:
+                timer = loop.call_at(loop.time() + self._first_byte_timeout, _expire, task, fired)
+            batches = stream.batches()
+            first = await _first_content(batches)
+        except BaseException as exc:
+            if timer is not None:
+                timer.cancel()
+            # ours when the timer fired and no other cancellation is pending (asyncio.timeout's rule)
+            timed_out = isinstance(exc, TimeoutError) or (
+                bool(fired) and isinstance(exc, asyncio.CancelledError) and task.uncancel() == 0
+            )
             if stream is not None:
                 await stream.aclose()
-            raise errors.UpstreamTimeout("the upstream sent no first event in time") from exc
-        except BaseException:
-            if stream is not None:
-                await stream.aclose()
+            if timed_out:
+                raise errors.UpstreamTimeout("the upstream sent no first event in time") from exc
             raise
+        if timer is not None:
+            timer.cancel()
+        if fired:  # fired as the first event came: its cancellation is not delivered (as asyncio.timeout)
+            task.uncancel()
         if first and first[-1].type == ev.FAILED and not _has_content(first):
             await stream.aclose()
             raise error_of_failed(first[-1].data.get("response") or {})
         call.first_event_at = time.monotonic()
         return OpenStream(stream, batches, first, account, pool, call)
+
+
+def _expire(task: asyncio.Task[object], fired: list[bool]) -> None:
+    """The first-event deadline passed: cancel the attempt (``_attempt`` tells it from others)."""
+    fired.append(True)
+    task.cancel()
 
 
 async def _first_content(batches: AsyncIterator[list[Event]]) -> list[Event]:
