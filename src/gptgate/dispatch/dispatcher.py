@@ -271,7 +271,13 @@ class Dispatcher:
             if own:
                 timer = loop.call_at(loop.time() + self._first_byte_timeout, _expire, task, fired)
             batches = stream.batches()
-            first = await _first_content(batches)
+            # the first events, held until one past the preamble (or the end): the preamble only
+            # ever opens a stream, so a batch past it ends with an event past it
+            first: list[Event] = []
+            async for batch in batches:
+                first += batch
+                if batch[-1].type not in PREAMBLE:
+                    break
         except BaseException as exc:
             if timer is not None:
                 timer.cancel()
@@ -299,17 +305,6 @@ def _expire(task: asyncio.Task[object], fired: list[bool]) -> None:
     """The first-event deadline passed: cancel the attempt (``_attempt`` tells it from others)."""
     fired.append(True)
     task.cancel()
-
-
-async def _first_content(batches: AsyncIterator[list[Event]]) -> list[Event]:
-    """Collect batches until one holds an event past the preamble (or the stream ends). The
-    preamble only ever opens a stream, so a batch past it ends with an event past it."""
-    held: list[Event] = []
-    async for batch in batches:
-        held.extend(batch)
-        if batch[-1].type not in PREAMBLE:
-            break
-    return held
 
 
 def _has_content(events: list[Event]) -> bool:

@@ -59,10 +59,12 @@ class Turn(Protocol):
 TurnFactory = Callable[[JSONObject, web.Request, Settings], Turn]
 
 
-async def open_turn(gateway: Gateway, call: CallContext, turn: Turn) -> OpenStream:
-    """Resolve the model and the upstream, then dispatch: an open stream or the door's error."""
+def open_turn(gateway: Gateway, call: CallContext, turn: Turn) -> Awaitable[OpenStream]:
+    """Resolve the model and the upstream, then dispatch: awaited, an open stream or the door's
+    error. (The dispatcher's own awaitable, not a coroutine around it: every level between the
+    guard and the upstream request costs each time the request is suspended and resumed.)"""
     prepare(turn.req, gateway.catalog, default_effort=turn.default_effort, summary=turn.summary, call=call)
-    return await gateway.dispatcher.open(turn.req, call)
+    return gateway.dispatcher.open(turn.req, call)
 
 
 def turn_handler(make: TurnFactory) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
