@@ -1,0 +1,38 @@
+"""The hot path's workbench works: ``bench/hotpath.py`` serves a gateway under cProfile and
+counts the Python calls of a request, and its A/B reads a server's CPU per request.
+
+Not a performance assertion: a few requests each, figures that only have to be plausible.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HOTPATH = ROOT / "bench" / "hotpath.py"
+
+
+def run(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(HOTPATH), *args], capture_output=True, text=True, timeout=240, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_calls_counts_a_requests_python_calls() -> None:
+    out = run("calls", "responses", "--n", "60")
+    found = re.search(r"Python calls per request: (\d+)", out)
+    assert found is not None, out
+    assert 200 < int(found.group(1)) < 5000  # one 8-delta turn: hundreds of calls, not none
+    assert "gptgate/" in out  # the top functions name the gateway's own code
+
+
+def test_ab_reports_fixed_and_per_event_cpu() -> None:
+    out = run("ab", "--rounds", "1", "--n", "40", "--no-yardstick")
+    rows = [line.split() for line in out.splitlines() if line.startswith("head ")]
+    assert [row[1] for row in rows] == ["chat", "responses"], out
+    assert all(len(row) == 4 for row in rows)  # name, door, fixed µs, µs per event
