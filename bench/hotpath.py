@@ -1,18 +1,22 @@
 """Where a gateway's CPU per request goes, beside the yardstick: the hot path's workbench (issue 12).
 
 Not the benchmark (``run.py`` holds the targets); three tools for the work between its runs, each
-against its own simulator in burst mode, every server with one worker::
+against its own simulator in burst mode, every server with one worker unless told::
 
-  .venv/bin/python bench/hotpath.py ab [--tree NAME=SRC ...] [--rounds 3] [--n 2000] [--no-yardstick]
-  .venv/bin/python bench/hotpath.py calls chat|responses [--tree SRC] [--n 1000]
+  .venv/bin/python bench/hotpath.py ab [--tree NAME=SRC[+VAR=value...] ...] [--rounds 3] [--n 2000]
+                                       [--workers 1] [--env VAR=value] [--no-yardstick]
+  .venv/bin/python bench/hotpath.py calls chat|responses [--tree SRC | --yardstick] [--n 1000] [--save F]
   .venv/bin/python bench/hotpath.py spy chat|responses [--tree SRC] [--seconds 20] [--lines]
 
 * ``ab``: fixed CPU per request and CPU per event of each gptgate tree (a ``src`` directory: a
-  worktree of the commit to compare, ``git worktree add --detach /tmp/wt-a REV``) and of the
-  yardstick, from interleaved rounds of 8- and 200-delta streams (the server's CPU from
-  ``/proc``; ticks are 10 ms, so ``--n 2000`` resolves about 5 µs per request; trust what repeats).
-* ``calls``: one gateway under cProfile for ``--n`` requests (switched on after a warm-up): Python
-  calls per request, which do not depend on the machine's load, and the top functions.
+  worktree of the commit to compare, ``git worktree add --detach /tmp/wt-a REV``; ``+VAR=value``
+  sets that tree's server only, ``--env`` every tree's) and of the yardstick, from interleaved
+  rounds of 8- and 200-delta streams (the servers' CPU from ``/proc``, workers included; ticks are
+  10 ms, so ``--n 2000`` resolves about 5 µs per request; trust what repeats). ``--workers 2`` is
+  the benchmark's own shape, and costs gptgate more than the yardstick (see bench/README.md).
+* ``calls``: one gateway (or ``--yardstick``) under cProfile for ``--n`` requests (switched on
+  after a warm-up): Python calls per request, which do not depend on the machine's load, and the
+  top functions; ``--save`` keeps the profile for ``pstats``.
 * ``spy``: py-spy samples of one worker while it serves; where the CPU goes by part (our Python,
   aiohttp client, aiohttp server, event loop, socket writes) and by function (``--lines``: line).
 """
@@ -50,6 +54,10 @@ PROFILED = (
     "sys.argv = ['gptgate', *sys.argv[1:]]\n"
     "main()\n"
 )
+#: the yardstick under cProfile, the same signals
+PROFILED_YARDSTICK = PROFILED.split("from gptgate")[0] + (
+    "import runpy\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
 
 
 def gateway_env(src: Path, simulator: str, **extra: str) -> dict[str, str]:
@@ -75,21 +83,25 @@ def simulator(procs: Procs) -> Iterator[str]:
     yield base
 
 
-def start_gateway(procs: Procs, name: str, src: Path, sim: str, code: str | None = None) -> tuple[Proc, str]:
+def start_gateway(
+    procs: Procs, name: str, src: Path, sim: str, code: str | None = None, workers: int = 1, **env: str
+) -> tuple[Proc, str]:
     port = free_port()
     head = [PYTHON, "-c", code] if code else [PYTHON, "-m", "gptgate"]
-    argv = [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    env = gateway_env(src, sim, PROFILE_OUT=str(procs.log_dir / f"{name}.prof"))
-    proc = procs.start(name, argv, env)
+    argv = [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    proc = procs.start(
+        name, argv, gateway_env(src, sim, PROFILE_OUT=str(procs.log_dir / f"{name}.prof"), **env)
+    )
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz", proc)
     return proc, base
 
 
-def start_yardstick(procs: Procs, sim: str) -> tuple[Proc, str]:
+def start_yardstick(procs: Procs, sim: str, profiled: bool = False, workers: int = 1) -> tuple[Proc, str]:
     port = free_port()
-    env = clean_env(UPSTREAM_URL=sim + CODEX_PATH)
-    proc = procs.start("yardstick", [PYTHON, str(FLOOR_RELAY), "--port", str(port), "--workers", "1"], env)
+    env = clean_env(UPSTREAM_URL=sim + CODEX_PATH, PROFILE_OUT=str(procs.log_dir / "profiled.prof"))
+    head = [PYTHON, "-c", PROFILED_YARDSTICK, str(FLOOR_RELAY)] if profiled else [PYTHON, str(FLOOR_RELAY)]
+    proc = procs.start("yardstick", [*head, "--port", str(port), "--workers", str(workers)], env)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/health", proc)
     return proc, base
@@ -119,11 +131,24 @@ def body_of(door: str, deltas: int) -> bytes:
 
 
 def ab(args: argparse.Namespace, procs: Procs) -> None:
-    trees = [(name, Path(src)) for name, _, src in (t.partition("=") for t in args.tree)]
+    # NAME=SRC, optionally followed by ``+VAR=value`` settings of that tree's server only
+    trees = [(name, rest.split("+")) for name, _, rest in (t.partition("=") for t in args.tree)]
     with simulator(procs) as sim:
-        servers = {name: start_gateway(procs, name, src, sim) for name, src in trees}
+        extra = dict(e.split("=", 1) for e in args.env)
+        servers = {
+            name: start_gateway(
+                procs,
+                name,
+                Path(src),
+                sim,
+                workers=args.workers,
+                **extra,
+                **dict(e.split("=", 1) for e in own),
+            )
+            for name, (src, *own) in trees
+        }
         if not args.no_yardstick:
-            servers["yardstick"] = start_yardstick(procs, sim)
+            servers["yardstick"] = start_yardstick(procs, sim, workers=args.workers)
         cases = [
             (name, door)
             for name in servers
@@ -150,7 +175,10 @@ def ab(args: argparse.Namespace, procs: Procs) -> None:
 
 def calls(args: argparse.Namespace, procs: Procs) -> None:
     with simulator(procs) as sim:
-        proc, base = start_gateway(procs, "profiled", Path(args.tree), sim, PROFILED)
+        if args.yardstick:
+            proc, base = start_yardstick(procs, sim, profiled=True)
+        else:
+            proc, base = start_gateway(procs, "profiled", Path(args.tree), sim, PROFILED)
         url, body = base + PATHS[args.door], body_of(args.door, 8)
         asyncio.run(load(url, body, 500))
         os.kill(proc.pid, signal.SIGUSR1)
@@ -163,6 +191,8 @@ def calls(args: argparse.Namespace, procs: Procs) -> None:
                 break
             time.sleep(0.1)
         time.sleep(0.5)
+    if args.save:
+        Path(args.save).write_bytes(out.read_bytes())
     stats = pstats.Stats(str(out))
     rows = stats.stats  # type: ignore[attr-defined]
     total = sum(v[1] for v in rows.values())
@@ -220,10 +250,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     one = commands.add_parser("ab", help="fixed CPU per request and per event, trees side by side")
-    one.add_argument("--tree", action="append", default=[], help="NAME=SRC (default: this checkout)")
+    one.add_argument(
+        "--tree", action="append", default=[], help="NAME=SRC[+VAR=value...] (default: this checkout)"
+    )
     one.add_argument("--rounds", type=int, default=3)
     one.add_argument("--n", type=int, default=2000)
     one.add_argument("--no-yardstick", action="store_true")
+    one.add_argument("--workers", type=int, default=1, help="workers of every server (the benchmark runs 2)")
+    one.add_argument("--env", action="append", default=[], help="GPTGATE_X=value for every gptgate tree")
     for name, help_ in (("calls", "cProfile: Python calls per request"), ("spy", "py-spy: where CPU goes")):
         sub = commands.add_parser(name, help=help_)
         sub.add_argument("door", choices=sorted(PATHS))
@@ -231,6 +265,8 @@ def main() -> None:
         sub.add_argument("--n", type=int, default=1000)
         sub.add_argument("--seconds", type=int, default=20)
         sub.add_argument("--lines", action="store_true", help="spy: by line, not by function")
+        sub.add_argument("--yardstick", action="store_true", help="calls: profile the yardstick (chat)")
+        sub.add_argument("--save", help="calls: keep the cProfile output at this path (for pstats)")
     args = parser.parse_args()
     if args.command == "ab" and not args.tree:
         args.tree = [f"head={ROOT / 'src'}"]
