@@ -36,3 +36,33 @@ def test_ab_reports_fixed_and_per_event_cpu() -> None:
     rows = [line.split() for line in out.splitlines() if line.startswith("head ")]
     assert [row[1] for row in rows] == ["chat", "responses"], out
     assert all(len(row) == 4 for row in rows)  # name, door, fixed µs, µs per event
+
+
+def test_ab_serves_a_tree_with_parts_switched_off() -> None:
+    """``+HOTPATH_ABLATE=...`` starts the tree through ``bench/ablate.py``; every stream still
+    completes (a failed one is reported on stderr, and fails this test)."""
+    tree = f"bare={ROOT / 'src'}+HOTPATH_ABLATE=auth,observers,session,pool,keepalive"
+    argv = ["ab", "--rounds", "1", "--n", "40", "--no-yardstick", "--tree", tree]
+    done = subprocess.run(
+        [sys.executable, str(HOTPATH), *argv],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "failed streams" not in done.stderr, done.stderr[-2000:]
+    rows = [line.split() for line in done.stdout.splitlines() if line.startswith("bare ")]
+    assert [row[1] for row in rows] == ["chat", "responses"], done.stdout
+
+
+def test_ablate_refuses_a_part_it_does_not_know() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "ablate.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"HOTPATH_ABLATE": "auth,limits", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode != 0
+    assert "unknown parts ['limits']" in done.stderr
