@@ -10,7 +10,8 @@ against its own simulator in burst mode, every server with one worker unless tol
 
 * ``ab``: fixed CPU per request and CPU per event of each gptgate tree (a ``src`` directory: a
   worktree of the commit to compare, ``git worktree add --detach /tmp/wt-a REV``; ``+VAR=value``
-  sets that tree's server only, ``--env`` every tree's) and of the yardstick, from interleaved
+  sets that tree's server only, ``--env`` every tree's; ``+HOTPATH_ABLATE=auth,pool,...`` serves the
+  tree with those parts switched off, see ``ablate.py``) and of the yardstick, from interleaved
   rounds of 8- and 200-delta streams (the servers' CPU from ``/proc``, workers included; ticks are
   10 ms, so ``--n 2000`` resolves about 5 µs per request; trust what repeats). ``--workers 2`` is
   the benchmark's own shape, and costs gptgate more than the yardstick (see bench/README.md).
@@ -88,6 +89,8 @@ def start_gateway(
 ) -> tuple[Proc, str]:
     port = free_port()
     head = [PYTHON, "-c", code] if code else [PYTHON, "-m", "gptgate"]
+    if env.get("HOTPATH_ABLATE") and not code:
+        head = [PYTHON, str(Path(__file__).with_name("ablate.py"))]  # parts switched off (ablate.py)
     argv = [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     proc = procs.start(
         name, argv, gateway_env(src, sim, PROFILE_OUT=str(procs.log_dir / f"{name}.prof"), **env)
