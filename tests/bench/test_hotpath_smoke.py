@@ -7,9 +7,15 @@ Not a performance assertion: a few requests each, figures that only have to be p
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HOTPATH = ROOT / "bench" / "hotpath.py"
@@ -66,3 +72,44 @@ def test_ablate_refuses_a_part_it_does_not_know() -> None:
     )
     assert done.returncode != 0
     assert "unknown parts ['limits']" in done.stderr
+
+
+@pytest.mark.parametrize(("ablate", "status"), [("", 401), ("auth", 200)])
+def test_ablate_switches_a_part_off_in_the_served_gateway(ablate: str, status: int, tmp_path: Path) -> None:
+    """With ``auth`` switched off a gateway that has an API key serves a request without one."""
+    port = _free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HOTPATH_ABLATE": ablate,
+        "GPTGATE_API_KEYS": '["sk-ablate-test"]',
+        "GPTGATE_ACCOUNT_STORE": "false",
+        "GPTGATE_ACCESS_TOKEN": "x",
+        "GPTGATE_FETCH_UPSTREAM_MODELS": "false",
+        "GPTGATE_CODEX_BASE_URL": "http://127.0.0.1:9/backend-api/codex",
+    }
+    argv = [sys.executable, str(ROOT / "bench" / "ablate.py"), "serve", "--host", "127.0.0.1"]
+    server = subprocess.Popen([*argv, "--port", str(port)], env=env, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):  # bounded: 20 s
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.1)
+        try:
+            got = urllib.request.urlopen(base + "/v1/models", timeout=5).status
+        except urllib.error.HTTPError as exc:
+            got = exc.code
+        assert got == status
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
