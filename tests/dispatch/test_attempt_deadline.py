@@ -1,8 +1,8 @@
-"""One attempt's first-event deadline: a timer that cancels the attempt. When it fires the attempt
-is an ``UpstreamTimeout`` and the opened upstream stream is closed; a cancellation that is not
-the deadline's (the client left) stays a cancellation, and a stream that answered in time keeps
-no timer and no pending cancellation. Deadlines here are 0 s (they fire on the next loop turn)
-or an hour (they never fire): nothing is timed."""
+"""One attempt's first-event deadline (``Deadlines``: one timer for every attempt) cancels the
+attempt. When it fires the attempt is an ``UpstreamTimeout`` and the opened upstream stream is
+closed; a cancellation that is not the deadline's (the client left) stays a cancellation, and a
+stream that answered in time leaves no deadline and no pending cancellation. Deadlines here are
+0 s (they fire on the next loop turn) or an hour (they never fire): nothing is timed."""
 
 from __future__ import annotations
 
@@ -93,10 +93,12 @@ async def test_a_client_that_leaves_is_a_cancellation_not_a_timeout() -> None:
 
 async def test_first_content_in_time_opens_the_stream() -> None:
     upstream = Upstream()
-    task = attempt(dispatcher(3600.0), upstream)
+    d = dispatcher(3600.0)
+    task = attempt(d, upstream)
     await asyncio.sleep(0)
     upstream.gate.set()
     opened = await task
     assert [e.type for e in opened.first] == [ev.CREATED, "response.output_item.added"]
     assert not upstream.stream.closed
     assert task.cancelling() == 0
+    assert d._deadlines is not None and len(d._deadlines) == 0  # its deadline is gone with it

@@ -31,6 +31,7 @@ from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.fold import Folder
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.dispatch.context import CallContext, Observers
+from gptgate.dispatch.deadlines import Deadlines
 from gptgate.dispatch.session import session_for
 from gptgate.types import JSONObject
 from gptgate.upstreams.base import Upstream, UpstreamStream
@@ -152,6 +153,8 @@ class Dispatcher:
         self.own: Credentials = own if own is not None else NoCredentials()
         self._retries = retry_times
         self._first_byte_timeout = first_byte_timeout
+        #: the first-event deadlines of the loop this dispatcher serves in (made in it)
+        self._deadlines: Deadlines | None = None
 
     def upstream_for(self, request: CanonicalRequest, call: CallContext) -> Upstream:
         name = call.upstream or self.default_upstream
@@ -256,20 +259,21 @@ class Dispatcher:
         pool: AccountPool | None,
     ) -> OpenStream:
         # first_byte_timeout bounds the wait for the first event: from the request when the
-        # upstream does not time its own opening, else from its answer. One timer that cancels
-        # this task, as ``asyncio.timeout`` does, without its two context-manager coroutines and
-        # state machine: this runs before the upstream request is sent, on every turn.
-        loop = asyncio.get_running_loop()
+        # upstream does not time its own opening, else from its answer. The deadline cancels this
+        # task when due, as ``asyncio.timeout`` does, without its two context-manager coroutines
+        # and state machine, and without a timer of its own (``Deadlines``: one for all attempts).
         task = asyncio.current_task()
         assert task is not None
-        fired: list[bool] = []
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not task.get_loop():
+            deadlines = self._deadlines = Deadlines(task.get_loop(), self._first_byte_timeout)
         own = upstream.times_open
-        timer = None if own else loop.call_at(loop.time() + self._first_byte_timeout, _expire, task, fired)
+        deadline = None if own else deadlines.start(task)
         stream: UpstreamStream | None = None
         try:
             stream = await upstream.open(request, account)
             if own:
-                timer = loop.call_at(loop.time() + self._first_byte_timeout, _expire, task, fired)
+                deadline = deadlines.start(task)
             batches = stream.batches()
             # the first events, held until one past the preamble (or the end): the preamble only
             # ever opens a stream, so a batch past it ends with an event past it
@@ -279,32 +283,29 @@ class Dispatcher:
                 if batch[-1].type not in PREAMBLE:
                     break
         except BaseException as exc:
-            if timer is not None:
-                timer.cancel()
-            # ours when the timer fired and no other cancellation is pending (asyncio.timeout's rule)
+            if deadline is not None:
+                deadlines.stop(deadline)
+            # ours when the deadline fired and no other cancellation is pending (asyncio.timeout's rule)
             timed_out = isinstance(exc, TimeoutError) or (
-                bool(fired) and isinstance(exc, asyncio.CancelledError) and task.uncancel() == 0
+                deadline is not None
+                and deadline.fired
+                and isinstance(exc, asyncio.CancelledError)
+                and task.uncancel() == 0
             )
             if stream is not None:
                 await stream.aclose()
             if timed_out:
                 raise errors.UpstreamTimeout("the upstream sent no first event in time") from exc
             raise
-        if timer is not None:
-            timer.cancel()
-        if fired:  # fired as the first event came: its cancellation is not delivered (as asyncio.timeout)
-            task.uncancel()
+        if deadline is not None:
+            deadlines.stop(deadline)
+            if deadline.fired:  # it fired as the first event came: no cancellation is delivered
+                task.uncancel()  # (as asyncio.timeout)
         if first and first[-1].type == ev.FAILED and not _has_content(first):
             await stream.aclose()
             raise error_of_failed(first[-1].data.get("response") or {})
         call.first_event_at = time.monotonic()
         return OpenStream(stream, batches, first, account, pool, call)
-
-
-def _expire(task: asyncio.Task[object], fired: list[bool]) -> None:
-    """The first-event deadline passed: cancel the attempt (``_attempt`` tells it from others)."""
-    fired.append(True)
-    task.cancel()
 
 
 def _has_content(events: list[Event]) -> bool:
