@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, Final, Protocol, cast
 
 import aiohttp
 import aiohttp_socks
+from aiohttp.client_proto import ResponseHandler
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from gptgate.upstreams.egress import check_proxy
+from gptgate.upstreams.read_timeout import Sweeper, SweptResponseHandler
 
 
 class TransportResponse(Protocol):
@@ -160,6 +163,12 @@ class BoundedConnector(aiohttp.TCPConnector):
         self._idle_max = idle_max
         self._grace = grace
         self._trim_handle: asyncio.TimerHandle | None = None
+        # each connection's read timeout a due time, one timer for all (read_timeout.py)
+        self._sweeper = Sweeper(self._loop)
+        self._factory = cast(
+            "functools.partial[ResponseHandler]",
+            functools.partial(SweptResponseHandler, loop=self._loop, sweeper=self._sweeper),
+        )
 
     def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
         super()._release(key, protocol, should_close=should_close)
@@ -180,6 +189,7 @@ class BoundedConnector(aiohttp.TCPConnector):
         if self._trim_handle is not None:
             self._trim_handle.cancel()
             self._trim_handle = None
+        self._sweeper.close()
         return super()._close(abort_ssl=abort_ssl)
 
     def idle(self) -> int:
