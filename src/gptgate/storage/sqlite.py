@@ -11,6 +11,8 @@ loss. A FULL commit also makes every earlier NORMAL commit durable, since the WA
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +58,28 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # the busy timeout first: switching a new file to WAL takes a lock that several processes
         # opening it at once contend for ("database is locked" at once without a timeout)
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _wal(cursor: Any) -> None:
+    """Switch the file to WAL. The mode is the file's own, so only a new file switches; several
+    processes opening a new file at once contend for the switch, and SQLite answers that with
+    "database is locked" at once, without waiting on its busy handler: retried here, every 10 ms,
+    until the busy timeout (a file already in WAL needs no switch and takes no write lock)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _on_begin(conn: Connection) -> None:
