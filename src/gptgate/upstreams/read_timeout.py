@@ -46,7 +46,7 @@ class SweptResponseHandler(ResponseHandler):
 
 
 class Sweeper:
-    """The connections of one loop with a read timeout running, and one timer for all."""
+    """The connections of one connector with a read timeout running, and one timer for all."""
 
     __slots__ = ("_armed_at", "_handle", "_loop", "_timing")
 
