@@ -75,4 +75,4 @@ async def test_a_complete_answer_leaves_no_read_timeout_running(transport: Aioht
         assert [c async for c in resp.chunks()] == [CHUNK]
         await resp.aclose(True)
         connector = transport._client().connector
-        assert len(connector._sweeper) == 0  # type: ignore[union-attr]
+        assert len(connector._read_timeouts) == 0  # type: ignore[union-attr]

@@ -3,9 +3,9 @@
 aiohttp times ``sock_read`` with one loop timer per connection, cancelled and armed again on
 every read from the socket: two uvloop calls, about 1.7 µs, per upstream read (two or three per
 burst turn; one per event on a paced stream, the way the backends stream). Here each read only
-stamps when the timeout now falls due, and one timer per connector (per session), armed for the
-earliest stamp it knows, expires the connections whose silence outlasted their timeout through aiohttp's
-own ``_on_read_timeout`` (the same ``SocketTimeoutError`` in the same places). aiohttp still
+stamps when the timeout now falls due, and one :class:`~gptgate.due.DueTimer` per connector (per
+session) expires the connections whose silence outlasted their timeout through aiohttp's own
+``_on_read_timeout`` (the same ``SocketTimeoutError`` in the same places). aiohttp still
 decides when a read timeout runs (from the request, on each read, through a resumed read) and
 when it stops (the body's end, a pause, a lost connection); only the timer changes.
 
@@ -20,73 +20,33 @@ import asyncio
 
 from aiohttp.client_proto import ResponseHandler
 
+from gptgate.due import DueTimer
+
 
 class SweptResponseHandler(ResponseHandler):
-    """A connection whose read timeout is a due time kept by its connector's :class:`Sweeper`."""
+    """A connection whose read timeout is a due time in its connector's :class:`DueTimer`."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, sweeper: Sweeper) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeouts: DueTimer) -> None:
         super().__init__(loop)
-        self._sweeper = sweeper
+        self._timeouts = timeouts
         #: the loop time the running read timeout falls due (0.0: none runs)
-        self._due = 0.0
+        self.due = 0.0
 
     def _reschedule_timeout(self) -> None:
         timeout = self._read_timeout
         if timeout:
-            self._due = self._loop.time() + timeout
-            self._sweeper.add(self)
-        elif self._due:
+            self.due = self._loop.time() + timeout
+            self._timeouts.add(self)
+        elif self.due:
             self._drop_timeout()
 
     def _drop_timeout(self) -> None:
-        if self._due:
-            self._due = 0.0
-            self._sweeper.discard(self)
+        if self.due:
+            self.due = 0.0
+            self._timeouts.discard(self)
         super()._drop_timeout()  # nothing armed by this class; kept for aiohttp's own state
 
-
-class Sweeper:
-    """The connections of one connector with a read timeout running, and one timer for all."""
-
-    __slots__ = ("_armed_at", "_handle", "_loop", "_timing")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._timing: set[SweptResponseHandler] = set()
-        self._handle: asyncio.TimerHandle | None = None
-        self._armed_at = 0.0
-
-    def __len__(self) -> int:
-        return len(self._timing)
-
-    def add(self, handler: SweptResponseHandler) -> None:
-        self._timing.add(handler)
-        if self._handle is None or handler._due < self._armed_at:
-            self._arm(handler._due)
-
-    def discard(self, handler: SweptResponseHandler) -> None:
-        self._timing.discard(handler)
-
-    def _arm(self, at: float) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        self._armed_at = at
-        self._handle = self._loop.call_at(at, self._sweep)
-
-    def _sweep(self) -> None:
-        self._handle = None
-        now = self._loop.time()
-        expired = [h for h in self._timing if h._due <= now]
-        for handler in expired:
-            handler._due = 0.0
-            self._timing.discard(handler)
-            handler._on_read_timeout()
-        if self._timing:
-            self._arm(min(h._due for h in self._timing))
-
-    def close(self) -> None:
-        """The connector closes: no more sweeps."""
-        self._timing.clear()
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
+    def expire(self) -> None:
+        """The upstream was silent for the whole read timeout: aiohttp's own failure."""
+        self.due = 0.0
+        self._on_read_timeout()

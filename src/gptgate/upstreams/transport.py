@@ -27,8 +27,9 @@ from aiohttp.client_proto import ResponseHandler
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from gptgate.due import DueTimer
 from gptgate.upstreams.egress import check_proxy
-from gptgate.upstreams.read_timeout import Sweeper, SweptResponseHandler
+from gptgate.upstreams.read_timeout import SweptResponseHandler
 
 
 class TransportResponse(Protocol):
@@ -164,10 +165,10 @@ class BoundedConnector(aiohttp.TCPConnector):
         self._grace = grace
         self._trim_handle: asyncio.TimerHandle | None = None
         # each connection's read timeout a due time, one timer for all (read_timeout.py)
-        self._sweeper = Sweeper(self._loop)
+        self._read_timeouts = DueTimer(self._loop)
         self._factory = cast(
             "functools.partial[ResponseHandler]",
-            functools.partial(SweptResponseHandler, loop=self._loop, sweeper=self._sweeper),
+            functools.partial(SweptResponseHandler, loop=self._loop, timeouts=self._read_timeouts),
         )
 
     def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
@@ -189,7 +190,7 @@ class BoundedConnector(aiohttp.TCPConnector):
         if self._trim_handle is not None:
             self._trim_handle.cancel()
             self._trim_handle = None
-        self._sweeper.close()
+        self._read_timeouts.close()
         return super()._close(abort_ssl=abort_ssl)
 
     def idle(self) -> int:
