@@ -37,6 +37,16 @@ def test_calls_counts_a_requests_python_calls() -> None:
     assert "gptgate/" in out  # the top functions name the gateway's own code
 
 
+def test_calls_counts_a_requests_bytecodes() -> None:
+    """``--opcodes``: bytecodes per request by part; the gateway's own code is among them."""
+    out = run("calls", "chat", "--opcodes", "--n", "40")
+    found = re.search(r"bytecodes per request: ([\d,]+)", out)
+    assert found is not None, out
+    assert 2_000 < int(found.group(1).replace(",", "")) < 100_000
+    assert re.search(r"^\s+[\d,]+  our Python$", out, re.M), out
+    assert "gptgate/protocols/chat/" in out
+
+
 def test_ab_reports_fixed_and_per_event_cpu() -> None:
     out = run("ab", "--rounds", "1", "--n", "40", "--no-yardstick")
     rows = [line.split() for line in out.splitlines() if line.startswith("head ")]
