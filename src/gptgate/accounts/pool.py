@@ -36,7 +36,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
 from gptgate import errors
@@ -129,20 +129,19 @@ class AccountPool:
     ) -> Account:
         """A healthy account not in ``exclude`` (ids already tried) that may serve ``upstream``
         and is not capped for ``model``, leased until ``release``."""
-        now = time.time()
         local = self._local
-        cooling = local.cooldowns_now() if local is not None else await self.state.cooldowns()
+        if local is not None:
+            return self._acquire_local(local, session_key, exclude, upstream, model)
+        now = time.time()
+        cooling = await self.state.cooldowns()
         capped = _capped(cooling, model)
         if capped:
             exclude = capped | exclude if exclude else capped
         if session_key:
-            if local is not None:
-                bound = local.sticky_get_now(session_key, self.sticky_ttl)
-            else:
-                bound = await self.state.sticky_get(session_key, self.sticky_ttl)
+            bound = await self.state.sticky_get(session_key, self.sticky_ttl)
             account = self.get(bound) if bound else None
             if account is not None and _healthy(account, cooling, exclude, upstream):
-                return self._leased(account, local) if local is not None else await self._lease(account)
+                return await self._lease(account)
         if self.strategy == "round_robin":  # the default: no list per request, however large the pool
             account = self._next_healthy(cooling, exclude, upstream)
             if account is None:
@@ -151,13 +150,65 @@ class AccountPool:
             healthy = [a for a in self.accounts if _healthy(a, cooling, exclude, upstream)]
             if not healthy:
                 raise self._exhausted(cooling, now, upstream, model)
-            account = await self._choose(healthy)
+            busy = await self.state.in_flight() if self.strategy == "least_busy" else None
+            account = self._choose(healthy, busy)
         if session_key:
-            if local is not None:
-                local.sticky_set_now(session_key, account.id, self.sticky_ttl)
-            else:
-                await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
-        return self._leased(account, local) if local is not None else await self._lease(account)
+            await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
+        return await self._lease(account)
+
+    def acquire_now(
+        self,
+        session_key: str | None = None,
+        exclude: set[str] | None = None,
+        upstream: str | None = None,
+        model: str | None = None,
+    ) -> Account | None:
+        """``acquire`` without a coroutine when the state is in-process; None when it is shared
+        (then ``acquire`` must be awaited)."""
+        local = self._local
+        if local is None:
+            return None
+        return self._acquire_local(local, session_key, exclude, upstream, model)
+
+    def _acquire_local(
+        self,
+        local: MemoryState,
+        session_key: str | None,
+        exclude: set[str] | None,
+        upstream: str | None,
+        model: str | None,
+    ) -> Account:
+        """``acquire`` on the in-process state: the same steps, each a plain call."""
+        cooling = local.cooldowns_now()
+        if model and cooling:
+            capped = _capped(cooling, model)
+            if capped:
+                exclude = capped | exclude if exclude else capped
+        if session_key:
+            bound = local.sticky_get_now(session_key, self.sticky_ttl)
+            if bound:
+                # the bound account, looked up by id (the pool is a short list)
+                for held in self.accounts:
+                    if held.id == bound:
+                        if _healthy(held, cooling, exclude, upstream):
+                            held.in_flight += 1
+                            local.lease_now(bound)
+                            return held
+                        break
+        if self.strategy == "round_robin":  # the default: no list per request, however large the pool
+            account = self._next_healthy(cooling, exclude, upstream)
+            if account is None:
+                raise self._exhausted(cooling, time.time(), upstream, model)
+        else:
+            healthy = [a for a in self.accounts if _healthy(a, cooling, exclude, upstream)]
+            if not healthy:
+                raise self._exhausted(cooling, time.time(), upstream, model)
+            account = self._choose(healthy, local.in_flight_now() if self.strategy == "least_busy" else None)
+        if session_key:
+            local.sticky_set_now(session_key, account.id, self.sticky_ttl)
+        account.in_flight += 1
+        local.lease_now(account.id)
+        return account
 
     async def release(self, account: Account) -> None:
         account.in_flight -= 1
@@ -166,23 +217,28 @@ class AccountPool:
         else:
             await self.state.unlease(account.id)
 
+    def release_now(self, account: Account) -> Awaitable[None] | None:
+        """``release`` without a coroutine when the state is in-process; else the shared
+        state's release, to be awaited."""
+        account.in_flight -= 1
+        local = self._local
+        if local is None:
+            return self.state.unlease(account.id)
+        local.unlease_now(account.id)
+        return None
+
     async def _lease(self, account: Account) -> Account:
         account.in_flight += 1
         await self.state.lease(account.id)
         return account
 
-    def _leased(self, account: Account, local: MemoryState) -> Account:
-        account.in_flight += 1
-        local.lease_now(account.id)
-        return account
-
-    async def _choose(self, healthy: list[Account]) -> Account:
+    def _choose(self, healthy: list[Account], busy: dict[str, int] | None) -> Account:
+        """The strategy's pick among ``healthy`` (``busy``: the leases by account, least_busy only)."""
         if len(healthy) == 1:
             return healthy[0]
         if self.strategy == "random":
             return random.choice(healthy)
-        if self.strategy == "least_busy":
-            busy = await self.state.in_flight()
+        if self.strategy == "least_busy" and busy is not None:
             low = min(busy.get(a.id, 0) for a in healthy)
             return self._round_robin([a for a in healthy if busy.get(a.id, 0) == low])
         if self.strategy == "quota_headroom":

@@ -20,6 +20,7 @@ Nothing here runs per stream event: the stream looks at the last event of each b
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -106,6 +107,9 @@ class CallObserver(Protocol):
     ``call_closed`` runs once per call after the answer is complete (or failed), off the
     stream's path; it must not raise and must not block. An observer whose ``admit`` does
     nothing says so with a class attribute ``admits = False``: it is then not awaited at all.
+    One that can close a call without awaiting anything (most calls, most observers) may also
+    have ``call_closed_now``, a plain method that does it and returns None, or returns what is
+    left to await: closing is then no coroutine of its own.
     """
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None: ...
@@ -116,24 +120,31 @@ class CallObserver(Protocol):
 class Observers:
     """The gateway's observers in order: admission runs through all; closing through all too."""
 
-    __slots__ = ("_admitters", "_items")
+    __slots__ = ("_closes", "_items", "admitters")
 
     def __init__(self, items: list[CallObserver] | None = None) -> None:
         self._items: list[CallObserver] = []
-        self._admitters: list[CallObserver] = []  # those whose admit does something
+        #: those whose admit does something (dispatch awaits each in turn, with no coroutine of
+        #: this class around them)
+        self.admitters: list[CallObserver] = []
+        #: each observer's close: ``call_closed_now`` where it has one, else ``call_closed``
+        self._closes: list[Callable[[CallContext], Awaitable[None] | None]] = []
         for observer in items or []:
             self.add(observer)
 
     def add(self, observer: CallObserver) -> None:
         self._items.append(observer)
         if getattr(observer, "admits", True):
-            self._admitters.append(observer)
+            self.admitters.append(observer)
+        self._closes.append(getattr(observer, "call_closed_now", observer.call_closed))
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
-        for observer in self._admitters:
+        for observer in self.admitters:
             await observer.admit(call, request)
         call.admitted = True
 
     async def call_closed(self, call: CallContext) -> None:
-        for observer in self._items:
-            await observer.call_closed(call)
+        for close in self._closes:  # in order: what one awaits, the next waits for
+            pending = close(call)
+            if pending is not None:
+                await pending

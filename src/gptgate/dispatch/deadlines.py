@@ -29,25 +29,24 @@ class Deadline:
         self.task.cancel()
 
 
-class Deadlines:
-    """The open deadlines of one event loop, each ``seconds`` after it was started."""
+class Deadlines(DueTimer):
+    """The open deadlines of one event loop, each ``seconds`` after it was started (a
+    :class:`~gptgate.due.DueTimer` itself, so starting and stopping one is one call each)."""
 
-    __slots__ = ("_timer", "loop", "seconds")
+    __slots__ = ("seconds",)
 
     def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
-        self.loop = loop
+        super().__init__(loop)
         self.seconds = seconds
-        self._timer = DueTimer(loop)
-
-    def __len__(self) -> int:
-        return len(self._timer)
 
     def start(self, task: asyncio.Task[object]) -> Deadline:
         """``task`` is cancelled ``seconds`` from now unless :meth:`stop` comes first."""
         deadline = Deadline(task, self.loop.time() + self.seconds)
-        self._timer.add(deadline)
+        self._items.add(deadline)  # DueTimer.add, written out
+        if self._handle is None or deadline.due < self._armed_at:
+            self._arm(deadline.due)
         return deadline
 
     def stop(self, deadline: Deadline) -> None:
         """No cancellation for ``deadline`` any more (nothing happens if it already fired)."""
-        self._timer.discard(deadline)
+        self._items.discard(deadline)

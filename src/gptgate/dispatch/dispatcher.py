@@ -39,6 +39,9 @@ from gptgate.upstreams.base import Upstream, UpstreamStream
 log = logging.getLogger("gptgate.dispatch")
 
 PREAMBLE = frozenset({ev.CREATED, ev.IN_PROGRESS, ev.QUEUED})
+TERMINAL = ev.TERMINAL
+FAILED = ev.FAILED
+_monotonic = time.monotonic
 
 
 class OpenStream:
@@ -75,7 +78,7 @@ class OpenStream:
         first = self.first
         if first:
             self.first = []
-            if first[-1].type in ev.TERMINAL:
+            if first[-1].type in TERMINAL:
                 self.call.terminal = first[-1].data
                 self._ended = True
             return first
@@ -84,7 +87,7 @@ class OpenStream:
         batch = await self._batches.__anext__()
         # one look per batch (one upstream read), never per event: the terminal event ends a
         # batch, and it carries the usage the call is accounted by
-        if batch and batch[-1].type in ev.TERMINAL:
+        if batch and batch[-1].type in TERMINAL:
             self.call.terminal = batch[-1].data
         return batch
 
@@ -105,8 +108,11 @@ class OpenStream:
         try:
             await self._stream.aclose()
         finally:
-            if self._pool is not None:  # a client's own account holds no lease
-                await self._pool.release(self.account)
+            pool = self._pool
+            if pool is not None:  # a client's own account holds no lease
+                shared = pool.release_now(self.account)
+                if shared is not None:
+                    await shared
 
 
 class Credentials(Protocol):
@@ -167,47 +173,71 @@ class Dispatcher:
         return upstream
 
     async def open(self, request: CanonicalRequest, call: CallContext) -> OpenStream:
-        """An open stream, or the error the client should get (after bounded retries)."""
+        """An open stream, or the error the client should get (after bounded retries).
+
+        One coroutine from here to the upstream's: the account's attempt (a refresh, the
+        request, one more try after a refused token) is written out in the loop, not a level
+        below it, since every level costs each time the request is suspended and resumed."""
         call.door = request.origin
-        call.model = request.model
-        call.session = session_for(request, call)  # derived when the client sent none
-        upstream = self.upstream_for(request, call)  # before admission: keys may limit upstreams
-        await self.observers.admit(call, request)
+        call.model = model = request.model  # message caps cool (account, model) pairs by this name
+        call.session = key = session_for(request, call)  # derived when the client sent none
+        # the upstream before admission: keys may limit upstreams
+        serves = call.upstream
+        upstream = self.upstreams.get(serves or self.default_upstream)
+        if upstream is None:
+            upstream = self.upstream_for(request, call)  # raises: not configured
+        if serves is None:
+            call.upstream = serves = upstream.name  # type: ignore[assignment]
+        for observer in self.observers.admitters:
+            await observer.admit(call, request)
+        call.admitted = True
         if call.byo is not None:
             return await self._open_own(upstream, request, call, call.byo)
-        key = call.session
-        serves = call.upstream
-        model = request.model  # message caps cool (account, model) pairs by this name
-        tried: set[str] = set()
+        pool = self.pool
+        credentials = self.credentials
+        tried: set[str] | None = None  # made by the first failure (most calls have none)
+        last: errors.UpstreamError | None = None
         for attempt in range(self._retries + 1):
             # PoolExhausted when every account is cooling, NoUsableAccount when none can serve
-            account = await self.pool.acquire(key, tried, serves, model)
-            tried.add(account.id)
+            account = pool.acquire_now(key, tried, serves, model) or await pool.acquire(
+                key, tried, serves, model
+            )
+            call.account = account
             try:
-                opened = await self._on_account(upstream, request, call, account, self.credentials, self.pool)
+                await credentials.ensure_fresh(account)
+                version = account.token_version
+                try:
+                    opened = await self._attempt(upstream, request, call, account, pool)
+                except errors.AccountError as exc:  # a 401 is answered by one refresh and one more try
+                    if not await credentials.recover(account, exc, version):
+                        raise
+                    opened = await self._attempt(upstream, request, call, account, pool)
             except errors.AccountError as exc:
-                await self.pool.release(account)
-                await self.pool.penalize(account, exc, model)
-                last: errors.UpstreamError = exc
+                await pool.release(account)
+                await pool.penalize(account, exc, model)
+                tried = {account.id} if tried is None else tried | {account.id}
+                last = exc
             except errors.UpstreamError as exc:
-                await self.pool.release(account)
+                await pool.release(account)
                 if not exc.retryable or attempt == self._retries:
                     raise
                 if isinstance(exc, errors.UpstreamRateLimited):
-                    await self.pool.penalize(account, exc)
-                else:
-                    tried.discard(account.id)  # transient: the same account may serve the retry
+                    await pool.penalize(account, exc)
+                    tried = {account.id} if tried is None else tried | {account.id}
+                # else transient: the same account may serve the retry
                 last = exc
                 await asyncio.sleep(_backoff(attempt, exc.retry_after))
             except BaseException:
-                await self.pool.release(account)
+                await pool.release(account)
                 raise
             else:
-                self.pool.succeeded(account)
+                if account.strikes:
+                    pool.succeeded(account)  # its probation strikes are forgiven
                 return opened
-        await self.pool.release(
-            await self.pool.acquire(None, tried, serves, model)
+        await pool.release(
+            await pool.acquire(None, tried, serves, model)
         )  # PoolExhausted (limits) or NoUsableAccount (503) if none left
+        assert last is not None  # the loop ran at least once, and only failures stay in it
         raise errors.UpstreamUnavailable(
             f"{self._retries + 1} attempt(s) failed on different accounts; last: {last.message}",
             code="retries_exhausted",
@@ -301,10 +331,10 @@ class Dispatcher:
             deadlines.stop(deadline)
             if deadline.fired:  # it fired as the first event came: no cancellation is delivered
                 task.uncancel()  # (as asyncio.timeout)
-        if first and first[-1].type == ev.FAILED and not _has_content(first):
+        if first and first[-1].type == FAILED and not _has_content(first):
             await stream.aclose()
             raise error_of_failed(first[-1].data.get("response") or {})
-        call.first_event_at = time.monotonic()
+        call.first_event_at = _monotonic()
         return OpenStream(stream, batches, first, account, pool, call)
 
 

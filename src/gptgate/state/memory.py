@@ -19,6 +19,8 @@ STICKY_SWEEP_MIN = 1024
 #: A concurrency limit's held slots are swept of expired ones at the limit, or past this many.
 SLOT_SWEEP_MIN = 1024
 
+_monotonic = time.monotonic  # one name to load on the hot path, not two
+
 
 class _Slot:
     __slots__ = ("expires", "freed", "token")
@@ -82,6 +84,9 @@ class MemoryState:
             del self._leases[account]
 
     async def in_flight(self) -> dict[str, int]:
+        return self.in_flight_now()
+
+    def in_flight_now(self) -> dict[str, int]:
         return dict(self._leases)
 
     # -- sticky map
@@ -90,16 +95,18 @@ class MemoryState:
         return self.sticky_get_now(key, ttl)
 
     def sticky_get_now(self, key: str, ttl: float | None = None) -> str | None:
-        entry = self._sticky.get(key)
+        sticky = self._sticky
+        entry = sticky.get(key)
         if entry is None:
             return None
-        now = time.monotonic()
-        if entry[1] <= now:
-            del self._sticky[key]
+        now = _monotonic()
+        account, until = entry
+        if until <= now:
+            del sticky[key]
             return None
         if ttl is not None:
-            self._sticky[key] = (entry[0], now + ttl)
-        return entry[0]
+            sticky[key] = (account, now + ttl)
+        return account
 
     async def sticky_set(self, key: str, account: str, ttl: float) -> None:
         self.sticky_set_now(key, account, ttl)
