@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
@@ -151,6 +152,10 @@ class KeyLimiter:
             spent = await asyncio.to_thread(self.store.usage.spend, key_id, start)
             await self.state.limit_seed(name, spent, end)
         self._seeded.add(name)
+
+    def call_closed_now(self, call: CallContext) -> Awaitable[None] | None:
+        """Nothing to give back for a call without a key (no coroutine); else ``call_closed``."""
+        return None if call.key is None else self.call_closed(call)
 
     async def call_closed(self, call: CallContext) -> None:
         key = call.key

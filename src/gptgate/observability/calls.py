@@ -9,6 +9,9 @@ from gptgate.dispatch.context import CallContext
 from gptgate.errors import UpstreamError
 from gptgate.observability import metrics
 
+COMPLETED = "response.completed"
+_monotonic = time.monotonic
+
 
 class MetricsObserver:
     """A :class:`~gptgate.dispatch.context.CallObserver` feeding ``observability.metrics``."""
@@ -19,17 +22,30 @@ class MetricsObserver:
         return None
 
     async def call_closed(self, call: CallContext) -> None:
+        self.call_closed_now(call)
+
+    def call_closed_now(self, call: CallContext) -> None:
+        """``call_closed`` without a coroutine: nothing here awaits."""
+        started = call.started
         error = call.error
-        error_class = call.error_class()
-        if isinstance(error, UpstreamError) and error_class is not None:
-            metrics.upstream_error(error_class)
+        terminal = call.terminal
+        status = call.status
+        if error is None and status < 400 and (terminal is None or terminal.get("type") == COMPLETED):
+            error_class = None  # what ``error_class`` finds for a success, without its calls
+        else:
+            error_class = call.error_class()
+            if isinstance(error, UpstreamError) and error_class is not None:
+                metrics.upstream_error(error_class)
+        first = call.first_event_at
+        key = call.key
+        account = call.account
         metrics.call_finished(
             call.door,
             call.model or "unknown",
-            call.status,
+            status,
             error_class,
-            call.ttft(),
-            time.monotonic() - call.started,
-            key_id=call.key_id,
-            account_id=call.account.id if call.account is not None else None,
+            None if first is None else first - started,  # call.ttft()
+            _monotonic() - started,
+            None if key is None else key.id,
+            None if account is None else account.id,
         )

@@ -148,9 +148,14 @@ class UsageRecorder:
         return None
 
     async def call_closed(self, call: CallContext) -> None:
+        self.call_closed_now(call)
+
+    def call_closed_now(self, call: CallContext) -> None:
+        """``call_closed`` without a coroutine: nothing here awaits (the writer writes later)."""
         try:
-            if call.account is not None:
-                self.burn.observe(call.account)
+            account = call.account
+            if account is not None:
+                self.burn.observe(account)
             if self.sink is not None:
                 self.append(row_of(call, time.monotonic()))
         except Exception:  # an observer never breaks a call; a bad row is not worth one
