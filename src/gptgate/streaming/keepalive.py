@@ -33,13 +33,15 @@ class KeepAlive:
 class Ticker:
     """The streams of one event loop sharing one keep-alive interval."""
 
-    __slots__ = ("_handle", "_interval", "_loop", "_streams")
+    __slots__ = ("_handle", "_interval", "_loop", "_streams", "time")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
         self._loop = loop
         self._interval = interval
         self._streams: set[KeepAlive] = set()
         self._handle: asyncio.TimerHandle | None = None
+        #: the loop's clock, which ``last`` is stamped by
+        self.time = loop.time
 
     def __len__(self) -> int:
         return len(self._streams)
@@ -49,6 +51,15 @@ class Ticker:
         self._streams.add(stream)
         if self._handle is None:
             self._handle = self._loop.call_later(self._interval / 2, self._tick)
+
+    def watch(self, resp: Writable, payload: bytes) -> KeepAlive:
+        """A new stream's :class:`KeepAlive`, added (``add`` written out: one call per stream)."""
+        stream = KeepAlive(resp, payload)
+        stream.last = self.time()
+        self._streams.add(stream)
+        if self._handle is None:
+            self._handle = self._loop.call_later(self._interval / 2, self._tick)
+        return stream
 
     def discard(self, stream: KeepAlive) -> None:
         self._streams.discard(stream)
@@ -74,13 +85,14 @@ def _ignore_result(task: asyncio.Future[None]) -> None:
 
 
 _tickers: dict[tuple[asyncio.AbstractEventLoop, float], Ticker] = {}
+_running_loop = asyncio.get_running_loop
 _last: Ticker | None = None  # the one a serving worker uses: found without hashing its key
 
 
 def ticker_for(interval: float) -> Ticker:
     """The running loop's ticker for ``interval`` (made on first use)."""
     global _last
-    loop = asyncio.get_running_loop()
+    loop = _running_loop()
     last = _last
     if last is not None and last._loop is loop and last._interval == interval:
         return last

@@ -12,14 +12,13 @@ client that disconnects cancels the handler (aiohttp ``handler_cancellation``), 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
 
 from gptgate import SERVER_NAME
 from gptgate.canonical.events import TERMINAL
-from gptgate.streaming.keepalive import KeepAlive, ticker_for
+from gptgate.streaming.keepalive import ticker_for
 from gptgate.streaming.stream import EventStream, StreamEncoder
 
 log = logging.getLogger("gptgate.relay")
@@ -47,13 +46,13 @@ async def relay(
     keepalive: float,
     headers: dict[str, str] | None = None,
 ) -> web.StreamResponse:
-    resp = SSEResponse(status=200, headers={**SSE_HEADERS, **(headers or {})})
+    # (the response copies its headers: the shared dict is never changed)
+    resp = SSEResponse(status=200, headers={**SSE_HEADERS, **headers} if headers else SSE_HEADERS)
     try:
         await resp.prepare(request)
-        alive = KeepAlive(resp, encoder.keepalive)
         ticker = ticker_for(keepalive)
-        ticker.add(alive)
-        loop_time = asyncio.get_running_loop().time
+        alive = ticker.watch(resp, encoder.keepalive)
+        loop_time = ticker.time
         ended = False
         try:
             async for batch in stream:
