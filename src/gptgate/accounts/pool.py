@@ -129,9 +129,9 @@ class AccountPool:
     ) -> Account:
         """A healthy account not in ``exclude`` (ids already tried) that may serve ``upstream``
         and is not capped for ``model``, leased until ``release``."""
-        local = self._local
-        if local is not None:
-            return self._acquire_local(local, session_key, exclude, upstream, model)
+        account = self.acquire_now(session_key, exclude, upstream, model)
+        if account is not None:
+            return account
         now = time.time()
         cooling = await self.state.cooldowns()
         capped = _capped(cooling, model)
@@ -163,22 +163,11 @@ class AccountPool:
         upstream: str | None = None,
         model: str | None = None,
     ) -> Account | None:
-        """``acquire`` without a coroutine when the state is in-process; None when it is shared
-        (then ``acquire`` must be awaited)."""
+        """``acquire`` without a coroutine when the state is in-process (the same steps, each a
+        plain call); None when it is shared (then ``acquire`` must be awaited)."""
         local = self._local
         if local is None:
             return None
-        return self._acquire_local(local, session_key, exclude, upstream, model)
-
-    def _acquire_local(
-        self,
-        local: MemoryState,
-        session_key: str | None,
-        exclude: set[str] | None,
-        upstream: str | None,
-        model: str | None,
-    ) -> Account:
-        """``acquire`` on the in-process state: the same steps, each a plain call."""
         cooling = local.cooldowns_now()
         if model and cooling:
             capped = _capped(cooling, model)
@@ -190,7 +179,12 @@ class AccountPool:
                 # the bound account, looked up by id (the pool is a short list)
                 for held in self.accounts:
                     if held.id == bound:
-                        if _healthy(held, cooling, exclude, upstream):
+                        if (  # _healthy, written out
+                            held.usable
+                            and bound not in cooling
+                            and not (exclude and bound in exclude)
+                            and (upstream is None or held.upstreams is None or upstream in held.upstreams)
+                        ):
                             held.in_flight += 1
                             local.lease_now(bound)
                             return held

@@ -31,11 +31,21 @@ class _Slot:
         self.freed = asyncio.Event()
 
 
+class _Bound:
+    """A session's account in the sticky map, and when the binding expires (monotonic)."""
+
+    __slots__ = ("account", "until")
+
+    def __init__(self, account: str, until: float) -> None:
+        self.account = account
+        self.until = until
+
+
 class MemoryState:
     def __init__(self) -> None:
         self._cooldowns: dict[str, Cooldown] = {}
         self._leases: dict[str, int] = {}
-        self._sticky: dict[str, tuple[str, float]] = {}
+        self._sticky: dict[str, _Bound] = {}
         self._sweep_at = STICKY_SWEEP_MIN
         self._locks: dict[str, _Slot] = {}
         self._channels: dict[str, set[Messages]] = {}
@@ -95,24 +105,22 @@ class MemoryState:
         return self.sticky_get_now(key, ttl)
 
     def sticky_get_now(self, key: str, ttl: float | None = None) -> str | None:
-        sticky = self._sticky
-        entry = sticky.get(key)
+        entry = self._sticky.get(key)
         if entry is None:
             return None
         now = _monotonic()
-        account, until = entry
-        if until <= now:
-            del sticky[key]
+        if entry.until <= now:
+            del self._sticky[key]
             return None
         if ttl is not None:
-            sticky[key] = (account, now + ttl)
-        return account
+            entry.until = now + ttl  # in place: no new entry per lookup
+        return entry.account
 
     async def sticky_set(self, key: str, account: str, ttl: float) -> None:
         self.sticky_set_now(key, account, ttl)
 
     def sticky_set_now(self, key: str, account: str, ttl: float) -> None:
-        self._sticky[key] = (account, time.monotonic() + ttl)
+        self._sticky[key] = _Bound(account, time.monotonic() + ttl)
         if len(self._sticky) >= self._sweep_at:
             self._sweep()
 
@@ -121,7 +129,7 @@ class MemoryState:
 
     def _sweep(self) -> None:
         now = time.monotonic()
-        self._sticky = {k: v for k, v in self._sticky.items() if v[1] > now}
+        self._sticky = {k: v for k, v in self._sticky.items() if v.until > now}
         self._sweep_at = max(STICKY_SWEEP_MIN, 2 * len(self._sticky))
 
     # -- locks
