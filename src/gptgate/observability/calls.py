@@ -37,8 +37,12 @@ class MetricsObserver:
             if isinstance(error, UpstreamError) and error_class is not None:
                 metrics.upstream_error(error_class)
         first = call.first_event_at
-        key = call.key
-        account = call.account
+        if metrics.count_ids:
+            key, account = call.key, call.account
+            key_id = None if key is None else key.id
+            account_id = None if account is None else account.id
+        else:
+            key_id = account_id = None  # counted by neither: not looked up
         metrics.call_finished(
             call.door,
             call.model or "unknown",
@@ -46,6 +50,6 @@ class MetricsObserver:
             error_class,
             None if first is None else first - started,  # call.ttft()
             _monotonic() - started,
-            None if key is None else key.id,
-            None if account is None else account.id,
+            key_id,
+            account_id,
         )

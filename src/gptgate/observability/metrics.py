@@ -218,7 +218,8 @@ def _multiprocess_dir() -> str | None:
 
 
 _account_states: AccountStates | None = None
-_label_ids = False
+#: ``metrics_label_ids``: calls are also counted by key and account id (set by :func:`configure`)
+count_ids = False
 _m, _registry = _build()
 
 
@@ -254,7 +255,7 @@ def call_finished(
     if error_class is not None:
         errors = (door, m.error_classes(error_class))
         m.errored[errors] = m.errored.get(errors, 0) + 1
-    if _label_ids:
+    if count_ids:
         ids = (key_id or "none", account_id or "none", str(status))
         m.by_ids[ids] = m.by_ids.get(ids, 0) + 1
 
@@ -291,8 +292,8 @@ def set_account_states(fn: AccountStates | None) -> None:
 
 def configure(label_ids: bool) -> None:
     """Settings: ``label_ids`` (``metrics_label_ids``) adds the per key / account counter."""
-    global _label_ids
-    _label_ids = label_ids
+    global count_ids
+    count_ids = label_ids
 
 
 # -- applying what waits
