@@ -107,9 +107,9 @@ class CallObserver(Protocol):
     ``call_closed`` runs once per call after the answer is complete (or failed), off the
     stream's path; it must not raise and must not block. An observer whose ``admit`` does
     nothing says so with a class attribute ``admits = False``: it is then not awaited at all.
-    One that can close a call without awaiting anything (most calls, most observers) may also
-    have ``call_closed_now``, a plain method that does it and returns None, or returns what is
-    left to await: closing is then no coroutine of its own.
+    One that can admit or close a call without awaiting anything (most calls, most observers)
+    may also have ``admit_now`` / ``call_closed_now``, a plain method that does it and returns
+    None, or returns what is left to await: then no coroutine is made for it.
     """
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None: ...
@@ -124,9 +124,10 @@ class Observers:
 
     def __init__(self, items: list[CallObserver] | None = None) -> None:
         self._items: list[CallObserver] = []
-        #: those whose admit does something (dispatch awaits each in turn, with no coroutine of
-        #: this class around them)
-        self.admitters: list[CallObserver] = []
+        #: the admit of each observer whose admit does something: ``admit_now`` where it has
+        #: one, else ``admit`` (dispatch calls each in turn, with no coroutine of this class
+        #: around them, and awaits what they return)
+        self.admitters: list[Callable[[CallContext, CanonicalRequest], Awaitable[None] | None]] = []
         #: each observer's close: ``call_closed_now`` where it has one, else ``call_closed``
         self._closes: list[Callable[[CallContext], Awaitable[None] | None]] = []
         for observer in items or []:
@@ -135,12 +136,14 @@ class Observers:
     def add(self, observer: CallObserver) -> None:
         self._items.append(observer)
         if getattr(observer, "admits", True):
-            self.admitters.append(observer)
+            self.admitters.append(getattr(observer, "admit_now", observer.admit))
         self._closes.append(getattr(observer, "call_closed_now", observer.call_closed))
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
-        for observer in self.admitters:
-            await observer.admit(call, request)
+        for admit in self.admitters:
+            pending = admit(call, request)
+            if pending is not None:
+                await pending
         call.admitted = True
 
     async def call_closed(self, call: CallContext) -> None:

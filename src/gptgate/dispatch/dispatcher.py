@@ -189,8 +189,10 @@ class Dispatcher:
             upstream = self.upstream_for(request, call)  # raises: not configured
         if serves is None:
             call.upstream = serves = upstream.name  # type: ignore[assignment]
-        for observer in self.observers.admitters:
-            await observer.admit(call, request)
+        for admit in self.observers.admitters:  # Observers.admit, written out
+            pending = admit(call, request)
+            if pending is not None:
+                await pending
         call.admitted = True
         if call.byo is not None:
             return await self._open_own(upstream, request, call, call.byo)

@@ -92,6 +92,10 @@ class KeyLimiter:
         #: is rebuilt at once)
         self._plans: dict[str, _Plan] = {}
 
+    def admit_now(self, call: CallContext, request: CanonicalRequest) -> Awaitable[None] | None:
+        """Nothing to check for a call without a key (no coroutine); else ``admit``."""
+        return None if call.key is None else self.admit(call, request)
+
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
         key = call.key
         if key is None:
