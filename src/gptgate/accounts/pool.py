@@ -150,7 +150,7 @@ class AccountPool:
             healthy = [a for a in self.accounts if _healthy(a, cooling, exclude, upstream)]
             if not healthy:
                 raise self._exhausted(cooling, now, upstream, model)
-            busy = await self.state.in_flight() if self.strategy == "least_busy" else None
+            busy = await self.state.in_flight() if self._reads_busy(healthy) else None
             account = self._choose(healthy, busy)
         if session_key:
             await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
@@ -197,7 +197,7 @@ class AccountPool:
             healthy = [a for a in self.accounts if _healthy(a, cooling, exclude, upstream)]
             if not healthy:
                 raise self._exhausted(cooling, time.time(), upstream, model)
-            account = self._choose(healthy, local.in_flight_now() if self.strategy == "least_busy" else None)
+            account = self._choose(healthy, local.in_flight_now() if self._reads_busy(healthy) else None)
         if session_key:
             local.sticky_set_now(session_key, account.id, self.sticky_ttl)
         account.in_flight += 1
@@ -225,6 +225,10 @@ class AccountPool:
         account.in_flight += 1
         await self.state.lease(account.id)
         return account
+
+    def _reads_busy(self, healthy: list[Account]) -> bool:
+        """Whether ``_choose`` needs the leases by account (least_busy, among several)."""
+        return self.strategy == "least_busy" and len(healthy) > 1
 
     def _choose(self, healthy: list[Account], busy: dict[str, int] | None) -> Account:
         """The strategy's pick among ``healthy`` (``busy``: the leases by account, least_busy only)."""
