@@ -31,7 +31,7 @@ from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.fold import Folder
 from gptgate.canonical.request import CanonicalRequest
 from gptgate.dispatch.context import CallContext, Observers
-from gptgate.dispatch.deadlines import Deadline, Deadlines
+from gptgate.dispatch.deadlines import Deadlines
 from gptgate.dispatch.session import session_for
 from gptgate.types import JSONObject
 from gptgate.upstreams.base import Upstream, UpstreamStream
@@ -42,7 +42,6 @@ PREAMBLE = frozenset({ev.CREATED, ev.IN_PROGRESS, ev.QUEUED})
 TERMINAL = ev.TERMINAL
 FAILED = ev.FAILED
 _monotonic = time.monotonic
-_current_task = asyncio.current_task
 
 
 class OpenStream:
@@ -176,9 +175,9 @@ class Dispatcher:
     async def open(self, request: CanonicalRequest, call: CallContext) -> OpenStream:
         """An open stream, or the error the client should get (after bounded retries).
 
-        One coroutine from here to the upstream's: the account's attempt (a refresh, the
-        request, one more try after a refused token) is written out in the loop, not a level
-        below it, since every level costs each time the request is suspended and resumed."""
+        An account's steps (a refresh, the attempt, one more try after a refused token) are
+        written out in the loop, not a coroutine level below it: every level costs each time
+        the request is suspended and resumed."""
         call.door = request.origin
         call.model = model = request.model  # message caps cool (account, model) pairs by this name
         call.session = key = session_for(request, call)  # derived when the client sent none
@@ -210,36 +209,7 @@ class Dispatcher:
                 await credentials.ensure_fresh(account)
                 version = account.token_version
                 try:
-                    # the first try on this account: ``_attempt`` written out, the same steps
-                    task = _current_task()
-                    assert task is not None
-                    deadlines = self._deadlines
-                    if deadlines is None or deadlines.loop is not task.get_loop():
-                        deadlines = self._deadlines_of(task)
-                    own = upstream.times_open
-                    deadline = None if own else deadlines.start(task)
-                    stream: UpstreamStream | None = None
-                    try:
-                        stream = await upstream.open(request, account)
-                        if own:
-                            deadline = deadlines.start(task)
-                        batches = stream.batches()
-                        first: list[Event] = []
-                        async for batch in batches:
-                            first += batch
-                            if batch[-1].type not in PREAMBLE:
-                                break
-                    except BaseException as exc:
-                        timeout = await _abandon(exc, task, deadlines, deadline, stream)
-                        if timeout is not None:
-                            raise timeout from exc
-                        raise
-                    failed = _settled(task, deadlines, deadline, first)
-                    if failed is not None:
-                        await stream.aclose()
-                        raise error_of_failed(failed)
-                    call.first_event_at = _monotonic()
-                    opened = OpenStream(stream, batches, first, account, pool, call)
+                    opened = await self._attempt(upstream, request, call, account, pool)
                 except errors.AccountError as exc:  # a 401 is answered by one refresh and one more try
                     if not await credentials.recover(account, exc, version):
                         raise
@@ -324,10 +294,11 @@ class Dispatcher:
         # upstream does not time its own opening, else from its answer. The deadline cancels this
         # task when due, as ``asyncio.timeout`` does, without its two context-manager coroutines
         # and state machine, and without a timer of its own (``Deadlines``: one for all attempts).
-        # (``open`` writes these steps out for an account's first try: keep the two alike.)
-        task = _current_task()
+        task = asyncio.current_task()
         assert task is not None
-        deadlines = self._deadlines_of(task)
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not task.get_loop():
+            deadlines = self._deadlines = Deadlines(task.get_loop(), self._first_byte_timeout)
         own = upstream.times_open
         deadline = None if own else deadlines.start(task)
         stream: UpstreamStream | None = None
@@ -344,60 +315,29 @@ class Dispatcher:
                 if batch[-1].type not in PREAMBLE:
                     break
         except BaseException as exc:
-            timeout = await _abandon(exc, task, deadlines, deadline, stream)
-            if timeout is not None:
-                raise timeout from exc
+            if deadline is not None:
+                deadlines.stop(deadline)
+            # ours when the deadline fired and no other cancellation is pending (asyncio.timeout's rule)
+            timed_out = isinstance(exc, TimeoutError) or (
+                deadline is not None
+                and deadline.fired
+                and isinstance(exc, asyncio.CancelledError)
+                and task.uncancel() == 0
+            )
+            if stream is not None:
+                await stream.aclose()
+            if timed_out:
+                raise errors.UpstreamTimeout("the upstream sent no first event in time") from exc
             raise
-        failed = _settled(task, deadlines, deadline, first)
-        if failed is not None:
+        if deadline is not None:
+            deadlines.stop(deadline)
+            if deadline.fired:  # it fired as the first event came: no cancellation is delivered
+                task.uncancel()  # (as asyncio.timeout)
+        if first and first[-1].type == FAILED and not _has_content(first):
             await stream.aclose()
-            raise error_of_failed(failed)
+            raise error_of_failed(first[-1].data.get("response") or {})
         call.first_event_at = _monotonic()
         return OpenStream(stream, batches, first, account, pool, call)
-
-    def _deadlines_of(self, task: asyncio.Task[object]) -> Deadlines:
-        """The first-event deadlines of the loop ``task`` runs in (made in it, on first use)."""
-        deadlines = self._deadlines
-        if deadlines is None or deadlines.loop is not task.get_loop():
-            deadlines = self._deadlines = Deadlines(task.get_loop(), self._first_byte_timeout)
-        return deadlines
-
-
-def _settled(
-    task: asyncio.Task[object], deadlines: Deadlines, deadline: Deadline | None, first: list[Event]
-) -> JSONObject | None:
-    """The first events came in time: the deadline stopped; the failed response when they are a
-    failure (the attempt then fails), else None."""
-    if deadline is not None:
-        deadlines.stop(deadline)
-        if deadline.fired:  # it fired as the first event came: no cancellation is delivered
-            task.uncancel()  # (as asyncio.timeout)
-    if first and first[-1].type == FAILED and not _has_content(first):
-        return first[-1].data.get("response") or {}
-    return None
-
-
-async def _abandon(
-    exc: BaseException,
-    task: asyncio.Task[object],
-    deadlines: Deadlines,
-    deadline: Deadline | None,
-    stream: UpstreamStream | None,
-) -> errors.UpstreamTimeout | None:
-    """An attempt failed before its first event: its deadline stopped, its stream closed; the
-    timeout to raise when the deadline was the cause, else None (``exc`` stands)."""
-    if deadline is not None:
-        deadlines.stop(deadline)
-    # ours when the deadline fired and no other cancellation is pending (asyncio.timeout's rule)
-    timed_out = isinstance(exc, TimeoutError) or (
-        deadline is not None
-        and deadline.fired
-        and isinstance(exc, asyncio.CancelledError)
-        and task.uncancel() == 0
-    )
-    if stream is not None:
-        await stream.aclose()
-    return errors.UpstreamTimeout("the upstream sent no first event in time") if timed_out else None
 
 
 def _has_content(events: list[Event]) -> bool:
