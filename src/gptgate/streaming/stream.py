@@ -55,7 +55,7 @@ class TableEncoder(ABC):
         for event in events:
             handler = handlers.get(event.type)
             if handler is not None:
-                handler(self, event.data, out)
+                handler(self, event.payload(), out)
         return self._frame(out) if out else b""
 
     def finish(self) -> bytes:
