@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from gptgate.canonical.events import Event
-from gptgate.upstreams.transport import TransportResponse
+from gptgate.upstreams.transport import TransportResponse, reader
 
 
 class StreamDecoder(Protocol):
@@ -60,11 +60,11 @@ class _Batches:
     iterator, not an async generator (no generator object and no event-loop hooks per stream,
     and nothing of a read held while the next one is awaited)."""
 
-    __slots__ = ("_chunks", "_done", "_drain", "_stream")
+    __slots__ = ("_done", "_drain", "_read", "_stream")
 
     def __init__(self, stream: DecodedStream) -> None:
         self._stream = stream
-        self._chunks = stream._resp.chunks()
+        self._read = reader(stream._resp)
         self._drain = not stream._read_after_end
         self._done = False
 
@@ -76,11 +76,8 @@ class _Batches:
             raise StopAsyncIteration
         decoder = self._stream.decoder
         try:
-            while True:
-                try:
-                    chunk = await self._chunks.__anext__()
-                except StopAsyncIteration:
-                    break
+            read = self._read
+            while chunk := await read():
                 if self._drain and decoder.terminal is not None:
                     continue  # the answer is complete: the rest is only drained
                 events = decoder.feed(chunk)
