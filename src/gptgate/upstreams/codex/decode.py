@@ -14,7 +14,7 @@ from typing import Final
 import orjson
 
 from gptgate.canonical import events as ev
-from gptgate.canonical.events import Event
+from gptgate.canonical.events import Event, lazy
 from gptgate.streaming.sse import SSEDecoder
 
 loads = orjson.loads
@@ -65,7 +65,7 @@ class CodexStreamDecoder:
                     continue
                 append(event)
                 continue
-            append(Event(t, None, data))
+            append(lazy(t, data))
             if t in marks:  # one lookup for the many events that are neither
                 if t is ev.CREATED:
                     self._response_id = _response_id(data)
