@@ -13,8 +13,8 @@ import orjson
 from gptgate.canonical import events as ev
 from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.hosted import ImageLink, citations, data_url_link, generated_image
+from gptgate.canonical.response import message_text, usage_of
 from gptgate.canonical.response import stop_reason as canonical_stop
-from gptgate.canonical.response import usage_of
 from gptgate.protocols.openai_errors import error_body
 from gptgate.streaming.stream import TableEncoder
 from gptgate.types import JSONObject
@@ -210,26 +210,30 @@ class ChatStreamEncoder(TableEncoder):
             elif kind == "custom_tool_call":
                 self._tool_delta(item_id, "custom", "input", item.get("input"), out)
         elif kind == "message":
-            text = "".join(
-                p.get("text") or "" for p in item.get("content") or () if p.get("type") == "output_text"
-            )
-            if text and item_id not in self._shown:
-                self._on_text({"item_id": item_id, "delta": text}, out)
-            self._annotations(item, self._chars - len(text), out)
+            # the text is joined only to be shown here or to place citations: a message that
+            # streamed as deltas and cites nothing (the usual one) needs neither
+            text = None
+            if item_id not in self._shown:
+                text = message_text(item)
+                if text:
+                    self._on_text({"item_id": item_id, "delta": text}, out)
+            found = citations(item)
+            if found:
+                if text is None:
+                    text = message_text(item)
+                self._annotations(found, self._chars - len(text), out)
         elif (image := generated_image(item)) is not None:
             self._close_think(out)
             markdown = image_markdown(self._link(image), self._chars > 0)
             self._chars += len(markdown)
             self._delta({"content": markdown}, out)
 
-    def _annotations(self, item: JSONObject, offset: int, out: list[bytes]) -> None:
+    def _annotations(self, found: list[JSONObject], offset: int, out: list[bytes]) -> None:
         """A message's citations, once it is whole, as a delta of ``annotations``."""
-        found = citations(item)
-        if found:
-            for citation in found:
-                citation["start_index"] += offset
-                citation["end_index"] += offset
-            self._delta({"annotations": [chat_annotation(c) for c in found]}, out)
+        for citation in found:
+            citation["start_index"] += offset
+            citation["end_index"] += offset
+        self._delta({"annotations": [chat_annotation(c) for c in found]}, out)
 
     def _close_think(self, out: list[bytes]) -> None:
         if self._think_open:
