@@ -32,6 +32,8 @@ class StreamEncoder(Protocol):
 
 
 Handler = Callable[[Any, JSONObject, list[bytes]], None]
+#: what a handler of ``BLIND`` is given for the payload it does not read
+_UNREAD: JSONObject = {}
 
 
 class TableEncoder(ABC):
@@ -46,16 +48,19 @@ class TableEncoder(ABC):
     __slots__ = ()
     #: event type -> handler, filled in by each encoder's module once its class exists
     HANDLERS: ClassVar[Mapping[str, Handler]] = {}
+    #: event types whose handler reads nothing of the payload: it is not parsed for them (a
+    #: ``response.created`` holds the whole response, the upstream's instructions included)
+    BLIND: ClassVar[frozenset[str]] = frozenset()
     keepalive: bytes
     _finished: bool
 
     def feed(self, events: list[Event]) -> bytes:
         out: list[bytes] = []
-        handlers = self.HANDLERS
+        handlers, blind = self.HANDLERS, self.BLIND
         for event in events:
-            handler = handlers.get(event.type)
+            handler = handlers.get(t := event.type)
             if handler is not None:
-                handler(self, event.payload(), out)
+                handler(self, _UNREAD if t in blind else event.payload(), out)
         return self._frame(out) if out else b""
 
     def finish(self) -> bytes:

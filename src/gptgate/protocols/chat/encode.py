@@ -115,7 +115,7 @@ class ChatStreamEncoder(TableEncoder):
         out.append(self._chunk({"role": "assistant", "content": ""}))
 
     # -- handlers
-    def _on_created(self, data: JSONObject, out: list[bytes]) -> None:
+    def _on_created(self, data: JSONObject, out: list[bytes]) -> None:  # BLIND: data is empty
         if not self._started:
             self._start(out)
 
@@ -280,3 +280,4 @@ ChatStreamEncoder.HANDLERS = {
     ev.FAILED: ChatStreamEncoder._on_failed,
     ev.ERROR: ChatStreamEncoder._on_failed,
 }
+ChatStreamEncoder.BLIND = frozenset({ev.CREATED})
