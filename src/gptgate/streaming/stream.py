@@ -48,19 +48,22 @@ class TableEncoder(ABC):
     __slots__ = ()
     #: event type -> handler, filled in by each encoder's module once its class exists
     HANDLERS: ClassVar[Mapping[str, Handler]] = {}
-    #: event types whose handler reads nothing of the payload: it is not parsed for them (a
-    #: ``response.created`` holds the whole response, the upstream's instructions included)
-    BLIND: ClassVar[frozenset[str]] = frozenset()
+    #: the handlers that read nothing of their event's payload: it is not parsed for them (a
+    #: ``response.created`` holds the whole response, the upstream's instructions included).
+    #: Looked up only for an event ``HANDLERS`` has no handler for: nothing more per delta.
+    BLIND: ClassVar[Mapping[str, Handler]] = {}
     keepalive: bytes
     _finished: bool
 
     def feed(self, events: list[Event]) -> bytes:
         out: list[bytes] = []
-        handlers, blind = self.HANDLERS, self.BLIND
+        handlers = self.HANDLERS
         for event in events:
-            handler = handlers.get(t := event.type)
+            handler = handlers.get(event.type)
             if handler is not None:
-                handler(self, _UNREAD if t in blind else event.payload(), out)
+                handler(self, event.payload(), out)
+            elif (handler := self.BLIND.get(event.type)) is not None:
+                handler(self, _UNREAD, out)
         return self._frame(out) if out else b""
 
     def finish(self) -> bytes:

@@ -134,7 +134,7 @@ class ChatStreamEncoder(TableEncoder):
         self._chars += len(delta)
         if not self._started:
             self._start(out)
-        out.append(self._text_head + dumps(delta) + self._text_tail)
+        out += (self._text_head, dumps(delta), self._text_tail)  # joined once, with the batch
 
     def _on_reasoning(self, data: JSONObject, out: list[bytes]) -> None:
         delta = data.get("delta")
@@ -265,7 +265,6 @@ class ChatStreamEncoder(TableEncoder):
 
 #: One table for every stream (a per-instance dict of bound methods cost memory per open stream).
 ChatStreamEncoder.HANDLERS = {
-    ev.CREATED: ChatStreamEncoder._on_created,
     ev.TEXT_DELTA: ChatStreamEncoder._on_text,
     ev.SUMMARY_DELTA: ChatStreamEncoder._on_reasoning,
     ev.REASONING_DELTA: ChatStreamEncoder._on_reasoning,
@@ -280,4 +279,4 @@ ChatStreamEncoder.HANDLERS = {
     ev.FAILED: ChatStreamEncoder._on_failed,
     ev.ERROR: ChatStreamEncoder._on_failed,
 }
-ChatStreamEncoder.BLIND = frozenset({ev.CREATED})
+ChatStreamEncoder.BLIND = {ev.CREATED: ChatStreamEncoder._on_created}
