@@ -6,14 +6,14 @@ serialised once per stream; each event then costs one small ``orjson.dumps`` of 
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import orjson
 
 from gptgate.canonical import events as ev
 from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.hosted import ImageLink, citations, data_url_link, generated_image
-from gptgate.canonical.response import message_text, usage_of
+from gptgate.canonical.response import StopReason, message_text, usage_of
 from gptgate.canonical.response import stop_reason as canonical_stop
 from gptgate.protocols.openai_errors import error_body
 from gptgate.streaming.stream import TableEncoder
@@ -23,6 +23,11 @@ dumps = orjson.dumps
 DONE: Final = b"data: [DONE]\n\n"
 KEEPALIVE: Final = b": keep-alive\n\n"
 ReasoningMode = Literal["reasoning_content", "reasoning", "think", "none"]
+#: the last chunk's choice for each stop reason, made once
+FINISH_CHOICES: Final = {
+    reason: dumps({"index": 0, "delta": {}, "logprobs": None, "finish_reason": reason})
+    for reason in get_args(StopReason)
+}
 
 
 def image_markdown(url: str, after_text: bool) -> str:
@@ -242,14 +247,15 @@ class ChatStreamEncoder(TableEncoder):
 
     def _on_end(self, data: JSONObject, out: list[bytes]) -> None:
         response = data.get("response") or {}
-        self._close_think(out)
+        if self._think_open:
+            self._close_think(out)
         if not self._started:
             self._start(out)
         reason = (response.get("incomplete_details") or {}).get("reason")
         finish = canonical_stop(response.get("status"), reason, bool(self._tools))
-        out.append(self._chunk({}, finish))
+        out += (self._head, FINISH_CHOICES[finish], self._tail)  # ``self._chunk({}, finish)``
         if self._include_usage:
-            out.append(self._head[:-1] + b'[],"usage":' + dumps(chat_usage(response)) + b"}\n\n")
+            out += (self._head[:-1], b'[],"usage":', dumps(chat_usage(response)), b"}\n\n")
         out.append(DONE)
         self._finished = True
 
