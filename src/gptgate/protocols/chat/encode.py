@@ -23,6 +23,10 @@ dumps = orjson.dumps
 DONE: Final = b"data: [DONE]\n\n"
 KEEPALIVE: Final = b": keep-alive\n\n"
 ReasoningMode = Literal["reasoning_content", "reasoning", "think", "none"]
+#: the first chunk's choice (the role), made once
+ROLE_CHOICE: Final = dumps(
+    {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+)
 #: the last chunk's choice for each stop reason, made once
 FINISH_CHOICES: Final = {
     reason: dumps({"index": 0, "delta": {}, "logprobs": None, "finish_reason": reason})
@@ -117,7 +121,7 @@ class ChatStreamEncoder(TableEncoder):
 
     def _start(self, out: list[bytes]) -> None:
         self._started = True
-        out.append(self._chunk({"role": "assistant", "content": ""}))
+        out += (self._head, ROLE_CHOICE, self._tail)  # ``self._chunk({"role": ..., "content": ""})``
 
     # -- handlers
     def _on_created(self, data: JSONObject, out: list[bytes]) -> None:  # BLIND: data is empty
