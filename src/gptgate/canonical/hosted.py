@@ -116,8 +116,9 @@ def citations(item: JSONObject) -> list[JSONObject]:
     for part in item.get("content") or ():
         if part.get("type") != "output_text":
             continue
-        found = (citation(a, offset) for a in part.get("annotations") or () if isinstance(a, dict))
-        out.extend(c for c in found if c is not None)
+        if annotations := part.get("annotations"):  # most parts cite nothing: no generators
+            found = (citation(a, offset) for a in annotations if isinstance(a, dict))
+            out.extend(c for c in found if c is not None)
         offset += len(part.get("text") or "")
     return out
 

@@ -7,8 +7,7 @@ written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import orjson
 
@@ -18,8 +17,10 @@ StopReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
 TOOL_CALL_TYPES = frozenset({"function_call", "custom_tool_call"})
 
 
-@dataclass(slots=True, frozen=True)
-class Usage:
+class Usage(NamedTuple):
+    """Read once per answer: a named tuple (a frozen dataclass sets each field through
+    ``object.__setattr__``: twice the cost of making one)."""
+
     input_tokens: int = 0
     cached_tokens: int = 0
     output_tokens: int = 0
@@ -34,10 +35,10 @@ def usage_of(response: JSONObject | None) -> Usage:
     """Read a Responses ``usage`` object; every part may be missing or null."""
     u = (response or {}).get("usage") or {}
     return Usage(
-        input_tokens=int(u.get("input_tokens") or 0),
-        cached_tokens=int((u.get("input_tokens_details") or {}).get("cached_tokens") or 0),
-        output_tokens=int(u.get("output_tokens") or 0),
-        reasoning_tokens=int((u.get("output_tokens_details") or {}).get("reasoning_tokens") or 0),
+        int(u.get("input_tokens") or 0),
+        int((u.get("input_tokens_details") or {}).get("cached_tokens") or 0),
+        int(u.get("output_tokens") or 0),
+        int((u.get("output_tokens_details") or {}).get("reasoning_tokens") or 0),
     )
 
 

@@ -2,9 +2,8 @@
 
 The decoder follows the shape of httpx's decoders: ``feed(chunk) -> list``, ``flush() -> list``.
 It works on bytes. A read whose records all have the common shape (an optional ``event:`` line,
-then one ``data:`` line) is recognised by one regular-expression pass and split by another, both
-in C; any other read (comments, ``id:`` lines, data over several lines) is walked record by
-record.
+then one ``data:`` line) is split by one regular-expression pass in C; any other read (comments,
+``id:`` lines, data over several lines) is walked record by record.
 """
 
 from __future__ import annotations
@@ -12,10 +11,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
-#: the common record: ``event: <type>`` (optional), then one ``data: <payload>`` line
-_RECORD: Final = re.compile(rb"(?:event: [^\n]*+\n)?data: ([^\n]*+)\n\n")
-#: a read made of common records only, start to end (checked in one pass, no captures)
-_COMMON: Final = re.compile(rb"(?:(?:event: [^\n]*+\n)?data: [^\n]*+\n\n)*+")
+#: the common record (``event: <type>`` optional, then one ``data: <payload>`` line), captured;
+#: or else any one line, captured empty. Matched from a record's start, the first branch takes
+#: the whole record or nothing, so a read made of common records only comes out as their
+#: payloads, and any other line shows as an empty capture: one pass both splits and checks
+#: (a common record with an empty payload is walked as the others are).
+_RECORD: Final = re.compile(rb"(?:event: [^\n]*+\n)?data: ([^\n]*+)\n\n|[^\n]*+\n")
 
 
 class SSEDecoder:
@@ -40,9 +41,10 @@ class SSEDecoder:
             self._buf = buf
             return []
         # the fast path: the read is common records only, each with its one data line
-        if _COMMON.fullmatch(buf, 0, last) is not None:
+        found: list[bytes] = _RECORD.findall(buf, 0, last)
+        if b"" not in found:
             self._buf = buf[last:]
-            return _RECORD.findall(buf, 0, last)
+            return found
         out: list[bytes] = []
         find = buf.find
         start = 0

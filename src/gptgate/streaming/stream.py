@@ -32,6 +32,8 @@ class StreamEncoder(Protocol):
 
 
 Handler = Callable[[Any, JSONObject, list[bytes]], None]
+#: what a handler of ``BLIND`` is given for the payload it does not read
+_UNREAD: JSONObject = {}
 
 
 class TableEncoder(ABC):
@@ -46,6 +48,10 @@ class TableEncoder(ABC):
     __slots__ = ()
     #: event type -> handler, filled in by each encoder's module once its class exists
     HANDLERS: ClassVar[Mapping[str, Handler]] = {}
+    #: the handlers that read nothing of their event's payload: it is not parsed for them (a
+    #: ``response.created`` holds the whole response, the upstream's instructions included).
+    #: Looked up only for an event ``HANDLERS`` has no handler for: nothing more per delta.
+    BLIND: ClassVar[Mapping[str, Handler]] = {}
     keepalive: bytes
     _finished: bool
 
@@ -55,7 +61,9 @@ class TableEncoder(ABC):
         for event in events:
             handler = handlers.get(event.type)
             if handler is not None:
-                handler(self, event.data, out)
+                handler(self, event.payload(), out)
+            elif (handler := self.BLIND.get(event.type)) is not None:
+                handler(self, _UNREAD, out)
         return self._frame(out) if out else b""
 
     def finish(self) -> bytes:

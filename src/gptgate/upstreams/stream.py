@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from gptgate.canonical.events import Event
-from gptgate.upstreams.transport import TransportResponse
+from gptgate.upstreams.transport import TransportResponse, reader
 
 
 class StreamDecoder(Protocol):
@@ -28,9 +28,14 @@ class StreamDecoder(Protocol):
 class DecodedStream:
     """One streaming answer (``UpstreamStream``). With ``read_after_end`` the decoder still sees
     bytes after the terminal event (the web backend sends a late title); otherwise they are only
-    drained so the connection can be reused."""
+    drained so the connection can be reused.
 
-    __slots__ = ("_closed", "_log", "_read_after_end", "_resp", "decoder")
+    Its batches, one per transport read that completed an event, are read from the stream
+    itself: an iterator, not an async generator (no generator object and no event-loop hooks
+    per stream, and nothing of a read held while the next one is awaited), and no object of
+    its own either: a body is read once."""
+
+    __slots__ = ("_closed", "_done", "_drain", "_log", "_read", "_resp", "decoder")
 
     def __init__(
         self,
@@ -43,44 +48,29 @@ class DecodedStream:
         self._resp = resp
         self.decoder = decoder
         self._log = log
-        self._read_after_end = read_after_end
+        self._read = reader(resp)
+        self._drain = not read_after_end
+        self._done = False
         self._closed = False
 
     def batches(self) -> AsyncIterator[list[Event]]:
-        return _Batches(self)
+        return self
 
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
             await self._resp.aclose(self.decoder.terminal is not None)
 
-
-class _Batches:
-    """A :class:`DecodedStream`'s batches, one per transport read that completed an event: an
-    iterator, not an async generator (no generator object and no event-loop hooks per stream,
-    and nothing of a read held while the next one is awaited)."""
-
-    __slots__ = ("_chunks", "_done", "_drain", "_stream")
-
-    def __init__(self, stream: DecodedStream) -> None:
-        self._stream = stream
-        self._chunks = stream._resp.chunks()
-        self._drain = not stream._read_after_end
-        self._done = False
-
-    def __aiter__(self) -> _Batches:
+    def __aiter__(self) -> DecodedStream:
         return self
 
     async def __anext__(self) -> list[Event]:
         if self._done:
             raise StopAsyncIteration
-        decoder = self._stream.decoder
+        decoder = self.decoder
         try:
-            while True:
-                try:
-                    chunk = await self._chunks.__anext__()
-                except StopAsyncIteration:
-                    break
+            read = self._read
+            while chunk := await read():
                 if self._drain and decoder.terminal is not None:
                     continue  # the answer is complete: the rest is only drained
                 events = decoder.feed(chunk)
@@ -95,6 +85,6 @@ class _Batches:
         raise StopAsyncIteration
 
     def _cut(self, decoder: StreamDecoder, exc: Exception) -> Event:
-        self._stream._log.warning("upstream stream broke: %s", exc.__class__.__name__)
+        self._log.warning("upstream stream broke: %s", exc.__class__.__name__)
         why = f"upstream stream broke before the response completed ({exc.__class__.__name__})"
         return decoder.cut("stream_disconnected", why)

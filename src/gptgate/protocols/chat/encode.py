@@ -6,15 +6,15 @@ serialised once per stream; each event then costs one small ``orjson.dumps`` of 
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import orjson
 
 from gptgate.canonical import events as ev
 from gptgate.canonical.failures import error_of_failed
 from gptgate.canonical.hosted import ImageLink, citations, data_url_link, generated_image
+from gptgate.canonical.response import StopReason, message_text, usage_of
 from gptgate.canonical.response import stop_reason as canonical_stop
-from gptgate.canonical.response import usage_of
 from gptgate.protocols.openai_errors import error_body
 from gptgate.streaming.stream import TableEncoder
 from gptgate.types import JSONObject
@@ -23,6 +23,15 @@ dumps = orjson.dumps
 DONE: Final = b"data: [DONE]\n\n"
 KEEPALIVE: Final = b": keep-alive\n\n"
 ReasoningMode = Literal["reasoning_content", "reasoning", "think", "none"]
+#: the first chunk's choice (the role), made once
+ROLE_CHOICE: Final = dumps(
+    {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+)
+#: the last chunk's choice for each stop reason, made once
+FINISH_CHOICES: Final = {
+    reason: dumps({"index": 0, "delta": {}, "logprobs": None, "finish_reason": reason})
+    for reason in get_args(StopReason)
+}
 
 
 def image_markdown(url: str, after_text: bool) -> str:
@@ -112,10 +121,10 @@ class ChatStreamEncoder(TableEncoder):
 
     def _start(self, out: list[bytes]) -> None:
         self._started = True
-        out.append(self._chunk({"role": "assistant", "content": ""}))
+        out += (self._head, ROLE_CHOICE, self._tail)  # ``self._chunk({"role": ..., "content": ""})``
 
     # -- handlers
-    def _on_created(self, data: JSONObject, out: list[bytes]) -> None:
+    def _on_created(self, data: JSONObject, out: list[bytes]) -> None:  # BLIND: data is empty
         if not self._started:
             self._start(out)
 
@@ -134,7 +143,7 @@ class ChatStreamEncoder(TableEncoder):
         self._chars += len(delta)
         if not self._started:
             self._start(out)
-        out.append(self._text_head + dumps(delta) + self._text_tail)
+        out += (self._text_head, dumps(delta), self._text_tail)  # joined once, with the batch
 
     def _on_reasoning(self, data: JSONObject, out: list[bytes]) -> None:
         delta = data.get("delta")
@@ -210,26 +219,30 @@ class ChatStreamEncoder(TableEncoder):
             elif kind == "custom_tool_call":
                 self._tool_delta(item_id, "custom", "input", item.get("input"), out)
         elif kind == "message":
-            text = "".join(
-                p.get("text") or "" for p in item.get("content") or () if p.get("type") == "output_text"
-            )
-            if text and item_id not in self._shown:
-                self._on_text({"item_id": item_id, "delta": text}, out)
-            self._annotations(item, self._chars - len(text), out)
+            # the text is joined only to be shown here or to place citations: a message that
+            # streamed as deltas and cites nothing (the usual one) needs neither
+            text = None
+            if item_id not in self._shown:
+                text = message_text(item)
+                if text:
+                    self._on_text({"item_id": item_id, "delta": text}, out)
+            found = citations(item)
+            if found:
+                if text is None:
+                    text = message_text(item)
+                self._annotations(found, self._chars - len(text), out)
         elif (image := generated_image(item)) is not None:
             self._close_think(out)
             markdown = image_markdown(self._link(image), self._chars > 0)
             self._chars += len(markdown)
             self._delta({"content": markdown}, out)
 
-    def _annotations(self, item: JSONObject, offset: int, out: list[bytes]) -> None:
+    def _annotations(self, found: list[JSONObject], offset: int, out: list[bytes]) -> None:
         """A message's citations, once it is whole, as a delta of ``annotations``."""
-        found = citations(item)
-        if found:
-            for citation in found:
-                citation["start_index"] += offset
-                citation["end_index"] += offset
-            self._delta({"annotations": [chat_annotation(c) for c in found]}, out)
+        for citation in found:
+            citation["start_index"] += offset
+            citation["end_index"] += offset
+        self._delta({"annotations": [chat_annotation(c) for c in found]}, out)
 
     def _close_think(self, out: list[bytes]) -> None:
         if self._think_open:
@@ -238,14 +251,15 @@ class ChatStreamEncoder(TableEncoder):
 
     def _on_end(self, data: JSONObject, out: list[bytes]) -> None:
         response = data.get("response") or {}
-        self._close_think(out)
+        if self._think_open:
+            self._close_think(out)
         if not self._started:
             self._start(out)
         reason = (response.get("incomplete_details") or {}).get("reason")
         finish = canonical_stop(response.get("status"), reason, bool(self._tools))
-        out.append(self._chunk({}, finish))
+        out += (self._head, FINISH_CHOICES[finish], self._tail)  # ``self._chunk({}, finish)``
         if self._include_usage:
-            out.append(self._head[:-1] + b'[],"usage":' + dumps(chat_usage(response)) + b"}\n\n")
+            out += (self._head[:-1], b'[],"usage":', dumps(chat_usage(response)), b"}\n\n")
         out.append(DONE)
         self._finished = True
 
@@ -261,7 +275,6 @@ class ChatStreamEncoder(TableEncoder):
 
 #: One table for every stream (a per-instance dict of bound methods cost memory per open stream).
 ChatStreamEncoder.HANDLERS = {
-    ev.CREATED: ChatStreamEncoder._on_created,
     ev.TEXT_DELTA: ChatStreamEncoder._on_text,
     ev.SUMMARY_DELTA: ChatStreamEncoder._on_reasoning,
     ev.REASONING_DELTA: ChatStreamEncoder._on_reasoning,
@@ -276,3 +289,4 @@ ChatStreamEncoder.HANDLERS = {
     ev.FAILED: ChatStreamEncoder._on_failed,
     ev.ERROR: ChatStreamEncoder._on_failed,
 }
+ChatStreamEncoder.BLIND = {ev.CREATED: ChatStreamEncoder._on_created}

@@ -7,7 +7,7 @@ from typing import Final
 
 import orjson
 
-from gptgate.canonical.events import TERMINAL, Event
+from gptgate.canonical.events import Event
 
 KEEPALIVE: Final = b": keep-alive\n\n"
 #: the SSE head of each event type, made once: ``event: <type>\ndata: ``
@@ -30,34 +30,42 @@ class ResponsesStreamEncoder:
     only then."""
 
     keepalive = KEEPALIVE
-    __slots__ = ("_finished", "_last", "_seq")
+    __slots__ = ("_last", "_seq")
 
     def __init__(self) -> None:
         self._seq = -1
         self._last: Event | None = None  # the last relayed event, whose number a synthetic one follows
-        self._finished = False
 
-    def _payload(self, event: Event) -> bytes:
-        raw = event.raw
-        if raw is not None:
-            self._last = event
-            return raw
+    def _synthetic(self, event: Event) -> bytes:
+        """A synthetic event's payload, numbered after the last relayed one."""
         last, self._last = self._last, None
         if last is not None:
-            seq = last.data.get("sequence_number")
+            seq = last.payload().get("sequence_number")
             if isinstance(seq, int):
                 self._seq = seq
-        data = event.data
+        data = event.payload()
         self._seq += 1
         data["sequence_number"] = self._seq
         return orjson.dumps(data)
 
     def feed(self, events: list[Event]) -> bytes:
+        # the relayed event a synthetic one would follow is noted once per batch, not per event
         out: list[bytes] = []
+        heads = _HEADS
+        last = None
         for event in events:
-            out += (_head(event.type), self._payload(event), b"\n\n")
-            if event.type in TERMINAL:
-                self._finished = True
+            raw = event.raw
+            if raw is None:
+                if last is not None:
+                    self._last = last
+                    last = None
+                raw = self._synthetic(event)
+            else:
+                last = event
+            t = event.type
+            out += (heads.get(t) or _head(t), raw, b"\n\n")
+        if last is not None:
+            self._last = last
         return b"".join(out)
 
     def finish(self) -> bytes:
@@ -67,9 +75,12 @@ class ResponsesStreamEncoder:
         """The same payloads without SSE framing: one WebSocket text frame each."""
         out: list[bytes] = []
         for event in events:
-            out.append(self._payload(event))
-            if event.type in TERMINAL:
-                self._finished = True
+            raw = event.raw
+            if raw is None:
+                out.append(self._synthetic(event))
+            else:
+                self._last = event
+                out.append(raw)
         return out
 
     def finish_frames(self) -> list[bytes]:

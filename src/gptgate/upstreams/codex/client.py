@@ -99,7 +99,15 @@ class CodexUpstream:
             )
             if stream is not None:
                 return stream
-        resp = await self._failover(order, self._urls, headers, body, proxy, account, self.times_open)
+        if self.times_open:
+            resp = await self._failover(order, self._urls, headers, body, proxy, account, True)
+        else:  # one base, the usual: awaited here, one coroutine less on every resumption
+            try:
+                resp = await self._transport.post(self._urls[0], headers, body, proxy)
+            except ProxyFailed as exc:
+                raise _proxy_error(exc, account) from exc
+            except Exception as exc:  # as _failover ends on its last base (marks nothing: one base)
+                raise _unreachable(exc) from exc
         now = time.time()
         if resp.status != 200 or now - account.quota.updated_at >= QUOTA_EVERY_S:
             quota = parse_quota(resp.headers, now)

@@ -14,7 +14,7 @@ from typing import Final
 import orjson
 
 from gptgate.canonical import events as ev
-from gptgate.canonical.events import Event
+from gptgate.canonical.events import Event, lazy
 from gptgate.streaming.sse import SSEDecoder
 
 loads = orjson.loads
@@ -65,7 +65,7 @@ class CodexStreamDecoder:
                     continue
                 append(event)
                 continue
-            append(Event(t, None, data))
+            append(lazy(t, data))
             if t in marks:  # one lookup for the many events that are neither
                 if t is ev.CREATED:
                     self._response_id = _response_id(data)
@@ -106,6 +106,7 @@ class CodexStreamDecoder:
 
 
 _ID: Final = b'"response":{"id":"'
+_ID_LEN: Final = len(_ID)
 
 
 def _response_id(data: bytes) -> str | None:
@@ -113,10 +114,10 @@ def _response_id(data: bytes) -> str | None:
     other layout is parsed."""
     start = data.find(_ID)
     if start >= 0:
-        start += len(_ID)
+        start += _ID_LEN
         end = data.find(b'"', start)
-        if end > start and b"\\" not in data[start:end]:
-            return data[start:end].decode()
+        if end > start and b"\\" not in (quoted := data[start:end]):
+            return quoted.decode()
     response = Event(ev.CREATED, None, data).data.get("response")
     found = response.get("id") if isinstance(response, dict) else None
     return found if isinstance(found, str) else None

@@ -38,15 +38,17 @@ ENCRYPTED_REASONING: Final = "reasoning.encrypted_content"
 
 def encode_body(req: CanonicalRequest) -> JSONObject:
     """The JSON body for ``POST …/codex/responses``."""
-    body: JSONObject = {}
-    if req.origin == "responses":
-        body.update((k, v) for k, v in req.extras.items() if k not in REJECTED)
-    body["model"] = req.model
-    body["instructions"] = req.instructions or ""
-    # the backend rejects ``role: system`` inside ``input``; ``developer`` is its equivalent
-    body["input"] = [{**i, "role": "developer"} if i.get("role") == "system" else i for i in req.input]
-    body["tools"] = req.tools
-    body["tool_choice"] = req.tool_choice if req.tool_choice is not None else "auto"
+    body: JSONObject = {
+        "model": req.model,
+        "instructions": req.instructions or "",
+        # the backend rejects ``role: system`` inside ``input``; ``developer`` is its equivalent
+        "input": [{**i, "role": "developer"} if i.get("role") == "system" else i for i in req.input],
+        "tools": req.tools,
+        "tool_choice": req.tool_choice if req.tool_choice is not None else "auto",
+    }
+    if req.origin == "responses" and req.extras:  # the client's other fields come first
+        head, body = body, {k: v for k, v in req.extras.items() if k not in REJECTED}
+        body.update(head)
     if req.parallel_tool_calls is not None:
         body["parallel_tool_calls"] = req.parallel_tool_calls
     if req.reasoning is not None:
