@@ -77,23 +77,61 @@ PLAIN: Final[dict[Check, type]] = {STR: str, BOOL: bool, INT: int, OBJ: dict}
 #: a door's top-level field for :func:`walk`: its rule (None: no documented type), the type
 #: that surely passes the rule, and the door's marks for it (0: not the door's, relayed)
 Entry = tuple[Check | None, type | None, int]
+#: a body's shape: its keys in order, then the types of their values
+Shape = tuple[Any, ...]
+#: the rules a body of one shape needs run, ``(key, rule)`` in the order :func:`check` runs
+#: them: every other field's type already says that it passes
+Rules = tuple[tuple[str, Check], ...]
+#: what :func:`walk` makes of a body of one shape: its marks, its extras' keys, its rules
+Plan = tuple[int, tuple[str, ...], Rules]
+#: shapes remembered per door or nested spec: clients send a handful; one that sends ever new
+#: keys gets the full walk once this many are known, never a growing table
+MAX_PLANS: Final = 256
 
 
-def table(spec: Spec, marks: Mapping[str, int]) -> dict[str, Entry]:
+class Fields(dict[str, Entry]):
+    """A door's fields (``table``), and the plans of the body shapes its clients have sent."""
+
+    __slots__ = ("plans",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plans: dict[Shape, Plan] = {}
+
+
+def table(spec: Spec, marks: Mapping[str, int]) -> Fields:
     """A door's fields for :func:`walk`, made once at import: ``marks`` gives each field the door
     reads a non-zero mark (bits, so the door can tell which of its sections a body touches)."""
-    fields: dict[str, Entry] = {}
+    fields = Fields()
     for key in {*spec, *marks}:
         rule = spec.get(key)
         fields[key] = (rule, None if rule is None else PLAIN.get(rule), marks.get(key, 0))
     return fields
 
 
-def walk(body: JSONObject, spec: Spec, fields: Mapping[str, Entry]) -> tuple[int, JSONObject]:
+def walk(body: JSONObject, spec: Spec, fields: Fields) -> tuple[int, JSONObject]:
     """:func:`check` of a request's top level, in the one pass over its keys that also ORs the
     marks of the door's fields present (not null) and gathers the fields not its own (null
     ones too) as extras. ``fields`` is ``table(spec, marks)``; errors are :func:`check`'s, in
-    the same order."""
+    the same order.
+
+    A client sends the same keys with values of the same types on every request: all of that
+    but the values (the marks, which keys are extras, which values need their rule run) follows
+    from the shape, so it is worked out on the first body of a shape and kept; a later one only
+    runs the rules its values need (an enum's, a nested object's), in the same order."""
+    shape = (*body, *map(type, body.values()))
+    plan = fields.plans.get(shape)
+    if plan is None:
+        return _walk(body, spec, fields, shape)
+    marks, extra_keys, rules = plan
+    for key, rule in rules:
+        rule(body[key], key)
+    if not extra_keys:
+        return marks, {}
+    return marks, {key: body[key] for key in extra_keys}
+
+
+def _walk(body: JSONObject, spec: Spec, fields: Fields, shape: Shape) -> tuple[int, JSONObject]:
     checked = len(body) >= len(spec)
     if checked:
         check(body, spec)  # walked in the spec's order, as check has it
@@ -112,7 +150,20 @@ def walk(body: JSONObject, spec: Spec, fields: Mapping[str, Entry]) -> tuple[int
         if rule is not None and not checked and type(value) is not plain:
             rule(value, key)
         marks |= mark
+    if len(fields.plans) < MAX_PLANS:
+        fields.plans[shape] = (marks, tuple(extras), _rules(body, spec))
     return marks, extras
+
+
+def _rules(body: JSONObject, spec: Spec) -> Rules:
+    """The rules :func:`check` runs on ``body`` (it passed them), in its order."""
+    keys = [key for key in spec if key in body] if len(body) >= len(spec) else list(body)
+    rules: list[tuple[str, Check]] = []
+    for key in keys:
+        rule, value = spec.get(key), body[key]
+        if rule is not None and value is not None and type(value) is not PLAIN.get(rule):
+            rules.append((key, rule))
+    return tuple(rules)
 
 
 def ranged(low: float, high: float) -> Check:
@@ -179,12 +230,22 @@ def map_of(value_rule: Check) -> Check:
 
 
 def nested(spec: Spec) -> Check:
-    """An object whose own documented fields are checked too."""
+    """An object whose own documented fields are checked too (the rules an object of a shape
+    seen before needs are known, as in :func:`walk`)."""
+    plans: dict[Shape, Rules] = {}
 
     def rule(value: Any, path: str) -> None:
         if type(value) is not dict:
             OBJ(value, path)
-        check(value, spec, path + ".")
+        shape = (*value, *map(type, value.values()))
+        rules = plans.get(shape)
+        if rules is None:
+            check(value, spec, path + ".")
+            if len(plans) < MAX_PLANS:
+                plans[shape] = _rules(value, spec)
+            return
+        for key, sub in rules:
+            sub(value[key], f"{path}.{key}")
 
     return rule
 
