@@ -93,8 +93,10 @@ async def _guard(request: web.Request, handler: Handler, route: RouteGuard) -> w
     response: web.StreamResponse | None = None
     try:
         try:
-            if auth or (auth is None and needs_key(request.path)):
-                await authorize(request, route.gateway, call)
+            if (auth or (auth is None and needs_key(request.path))) and (
+                pending := authorize(request, route.gateway, call)
+            ) is not None:
+                await pending  # the client's own account, fetched
             response = await handler(request)
             if not response.prepared:  # a streamed answer was branded by its handler
                 response.headers["Server"] = SERVER_NAME
