@@ -93,8 +93,21 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
         req.prompt_cache_key = f.header_safe(key, "prompt_cache_key")
     req.service_tier = get("service_tier")
     req.extras = extras
-    req.forward_headers = {h: v for h in CLIENT_HEADERS if (v := headers.get(h)) is not None}
+    req.forward_headers = _client_headers(headers)
     return req
+
+
+#: the same names, as a set (a C-level intersection with the request's header names)
+_CLIENT_HEADER_SET: Final = frozenset(CLIENT_HEADERS)
+
+
+def _client_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The :data:`CLIENT_HEADERS` present, in that order: which are present is one set
+    intersection (case-insensitive with a request's headers), not a lookup per name."""
+    present = _CLIENT_HEADER_SET & headers.keys()
+    if len(present) > 1:
+        return {h: headers[h] for h in CLIENT_HEADERS if h in present}
+    return {h: headers[h] for h in present}
 
 
 def _input(body: JSONObject) -> list[JSONObject]:
