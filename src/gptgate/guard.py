@@ -75,11 +75,12 @@ class RouteGuard:
 
 
 def guarded(handler: Handler, route: RouteGuard) -> Handler:
-    """``handler`` behind the guard (a partial: aiohttp sees a coroutine function)."""
-    return functools.partial(_guard, handler=handler, route=route)
+    """``handler`` behind the guard (a partial: aiohttp sees a coroutine function). Bound by
+    position: a partial with keywords copies them into a new dict on every call."""
+    return functools.partial(_guard, handler, route)
 
 
-async def _guard(request: web.Request, handler: Handler, route: RouteGuard) -> web.StreamResponse:
+async def _guard(handler: Handler, route: RouteGuard, request: web.Request) -> web.StreamResponse:
     """The call's context, client auth (an API key, or the client's own ChatGPT token), then the
     handler; anything escaping becomes an error envelope. A model turn's call is closed here,
     once its answer is complete, so usage, limits and metrics see every call."""
