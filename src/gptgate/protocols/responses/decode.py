@@ -64,10 +64,21 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
     if type(model) is not str:
         model = f.req_str(body, "model")
     _, extras = c.walk(body, SPEC, FIELDS)  # the documented fields' types: nothing below re-reads them
-    req = CanonicalRequest(model=model, requested_model=model, input=_input(body), origin="responses")
     get = body.get
-    req.stream = get("stream") is True
-    req.instructions = get("instructions")
+    req = CanonicalRequest(
+        model=model,
+        requested_model=model,
+        input=_input(body),
+        origin="responses",
+        stream=get("stream") is True,
+        instructions=get("instructions"),
+        parallel_tool_calls=get("parallel_tool_calls"),
+        reasoning=get("reasoning"),
+        text=get("text"),
+        service_tier=get("service_tier"),
+        extras=extras,
+        forward_headers=_client_headers(headers),
+    )
     tools = get("tools")
     if tools is not None:
         if type(tools) is not list or tools:  # [] as Codex sends it without tools: nothing to check
@@ -78,9 +89,6 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
         if type(choice) is not str or choice not in CHOICE_OPTIONS:
             check_tool_choice(choice)
         req.tool_choice = choice
-    req.parallel_tool_calls = get("parallel_tool_calls")
-    req.reasoning = get("reasoning")
-    req.text = get("text")
     include = get("include")
     if include is not None:
         if type(include) is not list or include:
@@ -91,9 +99,6 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
         if type(key) is not str:  # a session_id (prompt_cache_key is typed by SPEC)
             key = f.opt_str(body, "session_id")
         req.prompt_cache_key = f.header_safe(key, "prompt_cache_key")
-    req.service_tier = get("service_tier")
-    req.extras = extras
-    req.forward_headers = _client_headers(headers)
     return req
 
 
