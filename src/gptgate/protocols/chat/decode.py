@@ -126,19 +126,17 @@ def decode(body: JSONObject) -> CanonicalRequest:
             raise RequestError("'messages' must be a non-empty array.", param="messages")
     marks, extras = c.walk(body, SPEC, FIELDS)
     if marks == _KNOWN and not model.endswith(SEARCH_SUFFIXES):  # the usual turn: no section
-        return CanonicalRequest(
-            model=model,
-            requested_model=model,
-            input=_messages(raw_messages),
-            origin="chat",
-            stream=body.get("stream") is True,
-            parallel_tool_calls=body.get("parallel_tool_calls"),
-            service_tier=body.get("service_tier"),
-            extras=extras,
-        )
+        req = CanonicalRequest(model, _messages(raw_messages), "chat")
+        req.requested_model = model
+        req.stream = body.get("stream") is True
+        req.parallel_tool_calls = body.get("parallel_tool_calls")
+        req.service_tier = body.get("service_tier")
+        req.extras = extras
+        return req
     if marks & _UNSERVABLE:
         _reject_unservable(body)
-    req = CanonicalRequest(model=model, requested_model=model, input=_messages(raw_messages), origin="chat")
+    req = CanonicalRequest(model, _messages(raw_messages), "chat")  # by position: see canonical/request.py
+    req.requested_model = model
     req.stream = body.get("stream") is True
     if marks & _TOOLS:
         req.tools = _tools(body)

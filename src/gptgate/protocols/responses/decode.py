@@ -64,21 +64,11 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
     if type(model) is not str:
         model = f.req_str(body, "model")
     _, extras = c.walk(body, SPEC, FIELDS)  # the documented fields' types: nothing below re-reads them
+    req = CanonicalRequest(model, _input(body), "responses")  # by position: see canonical/request.py
+    req.requested_model = model
     get = body.get
-    req = CanonicalRequest(
-        model=model,
-        requested_model=model,
-        input=_input(body),
-        origin="responses",
-        stream=get("stream") is True,
-        instructions=get("instructions"),
-        parallel_tool_calls=get("parallel_tool_calls"),
-        reasoning=get("reasoning"),
-        text=get("text"),
-        service_tier=get("service_tier"),
-        extras=extras,
-        forward_headers=_client_headers(headers),
-    )
+    req.stream = get("stream") is True
+    req.instructions = get("instructions")
     tools = get("tools")
     if tools is not None:
         if type(tools) is not list or tools:  # [] as Codex sends it without tools: nothing to check
@@ -89,6 +79,9 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
         if type(choice) is not str or choice not in CHOICE_OPTIONS:
             check_tool_choice(choice)
         req.tool_choice = choice
+    req.parallel_tool_calls = get("parallel_tool_calls")
+    req.reasoning = get("reasoning")
+    req.text = get("text")
     include = get("include")
     if include is not None:
         if type(include) is not list or include:
@@ -99,20 +92,10 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
         if type(key) is not str:  # a session_id (prompt_cache_key is typed by SPEC)
             key = f.opt_str(body, "session_id")
         req.prompt_cache_key = f.header_safe(key, "prompt_cache_key")
+    req.service_tier = get("service_tier")
+    req.extras = extras
+    req.forward_headers = {h: v for h in CLIENT_HEADERS if (v := headers.get(h)) is not None}
     return req
-
-
-#: the same names, as a set (a C-level intersection with the request's header names)
-_CLIENT_HEADER_SET: Final = frozenset(CLIENT_HEADERS)
-
-
-def _client_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The :data:`CLIENT_HEADERS` present, in that order: which are present is one set
-    intersection (case-insensitive with a request's headers), not a lookup per name."""
-    present = _CLIENT_HEADER_SET & headers.keys()
-    if len(present) > 1:
-        return {h: headers[h] for h in CLIENT_HEADERS if h in present}
-    return {h: headers[h] for h in present}
 
 
 def _input(body: JSONObject) -> list[JSONObject]:
