@@ -84,7 +84,10 @@ async def _guard(handler: Handler, route: RouteGuard, request: web.Request) -> w
     """The call's context, client auth (an API key, or the client's own ChatGPT token), then the
     handler; anything escaping becomes an error envelope. A model turn's call is closed here,
     once its answer is complete, so usage, limits and metrics see every call."""
-    call = request[CALL] = CallContext(request_id="req_" + unique_hex(), upstream=route.pin)
+    # by position: a keyword is matched against all of CallContext's field names (116 ns more)
+    call = request[CALL] = CallContext("req_" + unique_hex())
+    if route.pin is not None:
+        call.upstream = route.pin
     REQUEST_ID.set(call.request_id)
     CURRENT_REQUEST.set(request)  # the base of file links written into this answer
     door = route.door if route.door_of is None else route.door_of(request)
