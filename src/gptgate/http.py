@@ -69,7 +69,7 @@ def new_call(request: web.Request) -> CallContext:
     return call
 
 
-async def read_body(request: web.Request) -> bytes:
+async def read_body(request: web.Request, gateway: Gateway | None = None) -> bytes:
     """The decoded body (gzip/deflate/br/zstd are undone by the server), within the size limit.
 
     A declared ``Content-Length`` over the limit is refused before reading anything: waiting
@@ -79,8 +79,10 @@ async def read_body(request: web.Request) -> bytes:
     Read here rather than with ``request.read()``, which keeps the body on the request for as
     long as the request lives: a streamed answer would hold every client's whole request (a
     Claude Code turn is 100+ KB) until its last event. A body read in one piece is not copied.
+    ``gateway``: the request's, when the caller has it at hand (else looked up on the app).
     """
-    gateway = request.app.get(GATEWAY)
+    if gateway is None:
+        gateway = request.app.get(GATEWAY)
     limit = gateway.settings.max_body_bytes if gateway is not None else 0
     content = request.content
     if content.is_eof():  # the usual body: it came whole with the headers, read without an await

@@ -82,7 +82,7 @@ def serve_turn(request: web.Request, make: TurnFactory) -> Awaitable[web.StreamR
 async def _serve(make: TurnFactory, request: web.Request) -> web.StreamResponse:
     gateway = request.app[GATEWAY]
     settings = gateway.settings
-    turn = make(parse_object(await read_body(request)), request, settings)
+    turn = make(parse_object(await read_body(request, gateway)), request, settings)
     stream = await open_turn(gateway, call_of(request), turn)
     req = turn.req
     headers = turn.headers()
