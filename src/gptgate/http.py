@@ -83,19 +83,11 @@ async def read_body(request: web.Request, gateway: Gateway | None = None) -> byt
     """
     if gateway is None:
         gateway = request.app.get(GATEWAY)
+    body = body_at_hand(request, gateway)
+    if body is not None:
+        return body
     limit = gateway.settings.max_body_bytes if gateway is not None else 0
     content = request.content
-    if content.is_eof():  # the usual body: it came whole with the headers, read without an await
-        try:
-            body = content.read_nowait()
-        except (RequestPayloadError, BadHttpMessage) as exc:
-            raise _unreadable(request) from exc
-        if limit and len(body) > limit:
-            declared = request.content_length
-            if declared is not None and declared > limit:
-                raise _too_large(f"Content-Length {declared} exceeds the limit of {limit} bytes")
-            raise _too_large(f"the body passed the limit of {limit} bytes")
-        return body
     declared = request.content_length
     if limit and declared is not None and declared > limit:
         raise _too_large(f"Content-Length {declared} exceeds the limit of {limit} bytes")
@@ -114,6 +106,27 @@ async def read_body(request: web.Request, gateway: Gateway | None = None) -> byt
     except (RequestPayloadError, BadHttpMessage) as exc:
         raise _unreadable(request) from exc
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def body_at_hand(request: web.Request, gateway: Gateway | None) -> bytes | None:
+    """:func:`read_body` of a body that came whole with the headers (the usual one), read with
+    no await; None while more is to come. A caller that awaits :func:`read_body` only when this
+    is None creates no coroutine for the usual request."""
+    content = request.content
+    if not content.is_eof():
+        return None
+    limit = gateway.settings.max_body_bytes if gateway is not None else 0
+    if limit:  # as read_body: the declared length first (a compressed body's may be over)
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            raise _too_large(f"Content-Length {declared} exceeds the limit of {limit} bytes")
+    try:
+        body = content.read_nowait()
+    except (RequestPayloadError, BadHttpMessage) as exc:
+        raise _unreadable(request) from exc
+    if limit and len(body) > limit:
+        raise _too_large(f"the body passed the limit of {limit} bytes")
+    return body
 
 
 def _unreadable(request: web.Request) -> RequestError:

@@ -24,7 +24,7 @@ from gptgate.dispatch.context import CallContext
 from gptgate.dispatch.dispatcher import OpenStream
 from gptgate.dispatch.prepare import prepare
 from gptgate.gateway import Gateway
-from gptgate.http import GATEWAY, call_of, ignored_header, json_response, read_body
+from gptgate.http import GATEWAY, body_at_hand, call_of, ignored_header, json_response, read_body
 from gptgate.protocols.fields import parse_object
 from gptgate.settings import Settings
 from gptgate.streaming.relay import relay
@@ -82,7 +82,10 @@ def serve_turn(request: web.Request, make: TurnFactory) -> Awaitable[web.StreamR
 async def _serve(make: TurnFactory, request: web.Request) -> web.StreamResponse:
     gateway = request.app[GATEWAY]
     settings = gateway.settings
-    turn = make(parse_object(await read_body(request, gateway)), request, settings)
+    body = body_at_hand(request, gateway)
+    if body is None:
+        body = await read_body(request, gateway)
+    turn = make(parse_object(body), request, settings)
     stream = await open_turn(gateway, call_of(request), turn)
     req = turn.req
     headers = turn.headers()
