@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import os
 import time
 from typing import Any
 
@@ -98,6 +100,28 @@ async def test_oversize_body_is_413(simulator: RunningSimulator) -> None:
             assert envelope(await resp.read())["message"] == (
                 "The request body is larger than this gateway accepts "
                 "(the body passed the limit of 10485 bytes)."
+            )
+    finally:
+        await served.close()
+
+
+async def test_a_declared_length_over_the_limit_is_413_even_when_the_body_inflates_to_less(
+    simulator: RunningSimulator,
+) -> None:
+    served = await start_gateway(simulator.base_url, max_body_mb=0.01)
+    try:
+        data = gzip.compress(os.urandom(10_470))  # random bytes: the gzip is larger than they are
+        assert len(data) > 10_485
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                served.base_url + "/v1/chat/completions", data=data, headers={"Content-Encoding": "gzip"}
+            ) as resp,
+        ):
+            assert resp.status == 413
+            assert envelope(await resp.read())["message"] == (
+                "The request body is larger than this gateway accepts "
+                f"(Content-Length {len(data)} exceeds the limit of 10485 bytes)."
             )
     finally:
         await served.close()

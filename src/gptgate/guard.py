@@ -75,15 +75,19 @@ class RouteGuard:
 
 
 def guarded(handler: Handler, route: RouteGuard) -> Handler:
-    """``handler`` behind the guard (a partial: aiohttp sees a coroutine function)."""
-    return functools.partial(_guard, handler=handler, route=route)
+    """``handler`` behind the guard (a partial: aiohttp sees a coroutine function). Bound by
+    position: a partial with keywords copies them into a new dict on every call."""
+    return functools.partial(_guard, handler, route)
 
 
-async def _guard(request: web.Request, handler: Handler, route: RouteGuard) -> web.StreamResponse:
+async def _guard(handler: Handler, route: RouteGuard, request: web.Request) -> web.StreamResponse:
     """The call's context, client auth (an API key, or the client's own ChatGPT token), then the
     handler; anything escaping becomes an error envelope. A model turn's call is closed here,
     once its answer is complete, so usage, limits and metrics see every call."""
-    call = request[CALL] = CallContext(request_id="req_" + unique_hex(), upstream=route.pin)
+    # by position: a keyword is matched against all of CallContext's field names (116 ns more)
+    call = request[CALL] = CallContext("req_" + unique_hex())
+    if route.pin is not None:
+        call.upstream = route.pin
     REQUEST_ID.set(call.request_id)
     CURRENT_REQUEST.set(request)  # the base of file links written into this answer
     door = route.door if route.door_of is None else route.door_of(request)
@@ -93,8 +97,10 @@ async def _guard(request: web.Request, handler: Handler, route: RouteGuard) -> w
     response: web.StreamResponse | None = None
     try:
         try:
-            if auth or (auth is None and needs_key(request.path)):
-                await authorize(request, route.gateway, call)
+            if (auth or (auth is None and needs_key(request.path))) and (
+                pending := authorize(request, route.gateway, call)
+            ) is not None:
+                await pending  # the client's own account, fetched
             response = await handler(request)
             if not response.prepared:  # a streamed answer was branded by its handler
                 response.headers["Server"] = SERVER_NAME

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Awaitable
 from random import getrandbits
+from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
@@ -16,6 +18,9 @@ from gptgate.dispatch.context import CallContext
 from gptgate.errors import AuthenticationError, PayloadTooLarge, RequestError
 from gptgate.gateway import Gateway
 from gptgate.types import JSONObject
+
+if TYPE_CHECKING:
+    from gptgate.accounts.byo import ByoAccounts, Credential
 
 GATEWAY = web.AppKey("gateway", Gateway)
 #: The secret path prefix (``api_prefix`` as ``/secret``, or ""): the API is served only under it.
@@ -35,10 +40,11 @@ def gateway_of(request: web.Request) -> Gateway:
 
 def call_of(request: web.Request) -> CallContext:
     """The request's call context (made by the middleware; a bare one outside it, in tests)."""
-    call = request.get(CALL)
-    if call is None:
+    try:
+        return request[CALL]  # not request.get: Mapping.get is one more Python frame per call
+    except KeyError:
         call = request[CALL] = new_call(request)
-    return call
+        return call
 
 
 def api_root(prefix: str | None) -> str:
@@ -63,7 +69,7 @@ def new_call(request: web.Request) -> CallContext:
     return call
 
 
-async def read_body(request: web.Request) -> bytes:
+async def read_body(request: web.Request, gateway: Gateway | None = None) -> bytes:
     """The decoded body (gzip/deflate/br/zstd are undone by the server), within the size limit.
 
     A declared ``Content-Length`` over the limit is refused before reading anything: waiting
@@ -73,13 +79,18 @@ async def read_body(request: web.Request) -> bytes:
     Read here rather than with ``request.read()``, which keeps the body on the request for as
     long as the request lives: a streamed answer would hold every client's whole request (a
     Claude Code turn is 100+ KB) until its last event. A body read in one piece is not copied.
+    ``gateway``: the request's, when the caller has it at hand (else looked up on the app).
     """
-    gateway = request.app.get(GATEWAY)
+    if gateway is None:
+        gateway = request.app.get(GATEWAY)
+    body = body_at_hand(request, gateway)
+    if body is not None:
+        return body
     limit = gateway.settings.max_body_bytes if gateway is not None else 0
+    content = request.content
     declared = request.content_length
     if limit and declared is not None and declared > limit:
         raise _too_large(f"Content-Length {declared} exceeds the limit of {limit} bytes")
-    content = request.content
     if limit:
         content.set_read_chunk_size(limit)  # decompress in large pieces (as request.read() does)
     chunks: list[bytes] = []
@@ -90,15 +101,40 @@ async def read_body(request: web.Request) -> bytes:
             if limit and size > limit:
                 raise _too_large(f"the body passed the limit of {limit} bytes")
             chunks.append(chunk)
-            if content.at_eof():  # the usual body: whole in the first read, no second await
+            if content.at_eof():  # whole in the first read, no second await
                 break
     except (RequestPayloadError, BadHttpMessage) as exc:
-        encoding = request.headers.get("Content-Encoding")
-        how = f"as declared by Content-Encoding: {encoding[:40]!r}" if encoding else "as framed"
-        raise RequestError(
-            f"The request body could not be read {how}; send a well-formed body.", code="invalid_body"
-        ) from exc
+        raise _unreadable(request) from exc
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def body_at_hand(request: web.Request, gateway: Gateway | None) -> bytes | None:
+    """:func:`read_body` of a body that came whole with the headers (the usual one), read with
+    no await; None while more is to come. A caller that awaits :func:`read_body` only when this
+    is None creates no coroutine for the usual request."""
+    content = request.content
+    if not content.is_eof():
+        return None
+    limit = gateway.settings.max_body_bytes if gateway is not None else 0
+    if limit:  # as read_body: the declared length first (a compressed body's may be over)
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            raise _too_large(f"Content-Length {declared} exceeds the limit of {limit} bytes")
+    try:
+        body = content.read_nowait()
+    except (RequestPayloadError, BadHttpMessage) as exc:
+        raise _unreadable(request) from exc
+    if limit and len(body) > limit:
+        raise _too_large(f"the body passed the limit of {limit} bytes")
+    return body
+
+
+def _unreadable(request: web.Request) -> RequestError:
+    encoding = request.headers.get("Content-Encoding")
+    how = f"as declared by Content-Encoding: {encoding[:40]!r}" if encoding else "as framed"
+    return RequestError(
+        f"The request body could not be read {how}; send a well-formed body.", code="invalid_body"
+    )
 
 
 def _too_large(detail: str) -> PayloadTooLarge:
@@ -130,7 +166,13 @@ def check_key(request: web.Request, keys: list[str], stored: bool = False) -> No
     that the caller has already tried) anyone is served."""
     if not keys and not stored:
         return
-    presented = client_key(request)
+    _check_presented(client_key(request), keys, stored)
+
+
+def _check_presented(presented: str | None, keys: list[str], stored: bool) -> None:
+    """:func:`check_key` of a key already read from the request."""
+    if not keys and not stored:
+        return
     if not presented:
         raise AuthenticationError("Missing API key: send it as 'Authorization: Bearer <key>'.")
     if not is_key(presented, keys):
@@ -142,8 +184,10 @@ def is_key(presented: str, keys: list[str]) -> bool:
     return any(hmac.compare_digest(candidate, k.encode()) for k in keys)
 
 
-async def authorize(request: web.Request, gateway: Gateway, call: CallContext) -> None:
-    """Admit a request, or raise AuthenticationError.
+def authorize(request: web.Request, gateway: Gateway, call: CallContext) -> Awaitable[None] | None:
+    """Admit a request (None), or raise AuthenticationError; an awaitable when admitting it
+    needs the client's own account fetched (``byo_tokens``): a plain function otherwise, so the
+    usual request creates and awaits no coroutine here.
 
     A stored client key (``gptgate keys``) is found by its hash in the gateway's key ring and
     kept in ``call.key`` (its limits apply in dispatch); a revoked or expired one is refused
@@ -154,10 +198,10 @@ async def authorize(request: web.Request, gateway: Gateway, call: CallContext) -
     anything else is refused with ``byo_only``, else checked against ``api_keys`` as usual (with
     none configured, the pool serves it).
     """
-    keys = gateway.settings.key_values()
     ring = gateway.keys
     presented = client_key(request)
-    if presented and ring.configured:
+    configured = ring.configured
+    if presented and configured:
         stored = ring.find(presented)
         if stored is not None:
             refusal = stored.refusal()
@@ -167,20 +211,27 @@ async def authorize(request: web.Request, gateway: Gateway, call: CallContext) -
                 )
             call.key = stored
             ring.used(stored, time.time())
-            return
+            return None
+    settings = gateway.settings
     byo = gateway.byo
     if byo is None:
-        check_key(request, keys, ring.configured)
-        return
+        if settings.api_keys or configured:  # else anyone is served (check_key's first test)
+            _check_presented(presented, settings.key_values(), configured)
+        return None
+    keys = settings.key_values()
     if presented and keys and is_key(presented, keys):
-        return  # a configured key: the pool serves it
+        return None  # a configured key: the pool serves it
     credential = byo.detect(presented, request.headers.get(ACCOUNT_HEADER)) if presented else None
     if credential is not None:
-        call.byo = await byo.account(credential)
-    elif gateway.settings.byo_only:
+        return _own_account(byo, credential, call)
+    if settings.byo_only:
         raise AuthenticationError(BYO_ONLY, code="missing_chatgpt_token")
-    else:
-        check_key(request, keys, ring.configured)
+    _check_presented(presented, keys, configured)
+    return None
+
+
+async def _own_account(byo: ByoAccounts, credential: Credential, call: CallContext) -> None:
+    call.byo = await byo.account(credential)
 
 
 def ignored_header(req: CanonicalRequest) -> dict[str, str]:

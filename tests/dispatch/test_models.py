@@ -60,3 +60,20 @@ def test_effort_is_clamped_to_what_the_upstream_says_a_model_supports() -> None:
         "effort": "low",
         "summary": "auto",
     }
+
+
+def test_a_remembered_resolution_follows_the_catalogue_and_the_claims() -> None:
+    cat = catalog()
+    assert cat.resolve("gpt-5.5-high") == Resolved("gpt-5.5", "high")  # an effort suffix, remembered
+    assert cat.resolve("gpt-5.5-high") == Resolved("gpt-5.5", "high")
+    cat.add_upstream([{"slug": "gpt-5.5-high"}])  # the upstream now lists the name itself
+    assert cat.resolve("gpt-5.5-high") == Resolved("gpt-5.5-high", None)
+    claimed: set[str] = set()
+    claiming = ModelCatalog(DEFAULT_MODELS, {}, "gpt-5.5", claims=[("web", claimed.__contains__)])
+    with pytest.raises(ModelNotFound):
+        claiming.resolve("g-1")
+    claimed.add("g-1")  # an account listed it: a claim's answer is asked again every time
+    assert claiming.resolve("g-1") == Resolved("g-1", None, "web")
+    claimed.clear()
+    with pytest.raises(ModelNotFound):
+        claiming.resolve("g-1")

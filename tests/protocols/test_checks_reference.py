@@ -152,3 +152,33 @@ def test_walk_checks_as_check_does_and_gathers_the_fields_not_the_doors(body: JS
     assert expected is None
     assert found == sum({marks[k] for k, v in body.items() if k in marks and v is not None})
     assert list(extras.items()) == [(k, v) for k, v in body.items() if k not in marks]
+
+
+#: one table for every example: the shapes seen before are walked by their plan
+SHARED_MARKS = {"str": 1, "bool": 2, "nested": 4, "other": 8}
+SHARED_FIELDS = c.table(NEW, SHARED_MARKS)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.dictionaries(st.sampled_from([*sorted(NEW), "other", "extra"]), VALUE, max_size=4))
+def test_a_shape_seen_before_is_walked_by_its_plan_as_the_first_was(body: JSONObject) -> None:
+    walked_twice(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({key: VALUE for key in sorted(NEW)}))
+def test_a_body_as_large_as_the_spec_is_walked_by_its_plan_in_the_spec_order(body: JSONObject) -> None:
+    walked_twice(body)
+
+
+def walked_twice(body: JSONObject) -> None:
+    expected = outcome(ref_check, body, REF)
+    for _ in range(2):  # the first walk of a new shape makes its plan, the second follows it
+        try:
+            found, extras = c.walk(body, NEW, SHARED_FIELDS)
+        except RequestError as exc:
+            assert (exc.message, exc.param, exc.code) == expected
+            continue
+        assert expected is None
+        assert found == sum({SHARED_MARKS[k] for k, v in body.items() if k in SHARED_MARKS and v is not None})
+        assert list(extras.items()) == [(k, v) for k, v in body.items() if k not in SHARED_MARKS]

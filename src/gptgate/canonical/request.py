@@ -15,6 +15,10 @@ class CanonicalRequest:
     ``function_call_output``, ``reasoning``, ...). ``extras`` keeps every field the front door
     did not interpret, tagged by ``origin``: an upstream that speaks the same protocol forwards
     them verbatim; any other upstream ignores them (they were never meant for it).
+
+    The doors' hot paths make one with ``model, input, origin`` by position and set the rest as
+    attributes: a keyword is matched against the names of all the fields in turn, and with this
+    many fields a call with keywords costs more than the stores.
     """
 
     model: str

@@ -13,6 +13,9 @@ from gptgate.types import JSONObject
 
 EFFORTS: Final = ("none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra")
 DEFAULT_TARGET: Final = "default"
+#: names whose resolution is remembered (clients use a handful; a client naming ever new models
+#: gets them resolved afresh once this many are known, never a growing table)
+MAX_RESOLVED: Final = 512
 
 
 @dataclass(slots=True)
@@ -77,10 +80,15 @@ class ModelCatalog:
         self._default = default_model
         if default_model not in self._models:
             self._models[default_model] = ModelInfo(default_model)
+        #: (name, pinned upstream) -> what it resolved to, until the catalogue changes; a name a
+        #: claim was asked about is not kept (a claim's answer changes with the accounts)
+        self._resolved: dict[tuple[str, str | None], Resolved] = {}
+        self._claim_asked = False
 
     def add_upstream(self, infos: list[JSONObject], upstream: str | None = None) -> None:
         """Merge an upstream's ``/models`` answer (``ModelInfo`` objects with ``slug``);
         ``upstream`` None is the default upstream. A name another upstream serves stays with it."""
+        self._resolved.clear()  # names resolve afresh against the new catalogue
         for m in infos:
             known = self._models.get(m["slug"])
             if known is not None and known.upstream != upstream:
@@ -121,10 +129,14 @@ class ModelCatalog:
         With ``upstream`` (a path that pins one), only what that upstream serves counts: under
         ``/codex/v1`` the web upstream's ``gpt-4o`` is not a candidate and the alias applies.
         """
+        resolved = self._resolved.get((name, upstream))
+        if resolved is not None:
+            return resolved
         if upstream is not None and upstream not in self.upstreams:
             raise errors.NotFoundError(
                 f"The {upstream} upstream is not configured on this gateway.", code="upstream_not_configured"
             )
+        self._claim_asked = False
         resolved = self._resolve(name.removeprefix("models/").strip(), 0, upstream)
         if resolved is None:
             where = f" by the {upstream} upstream" if upstream else " by this gateway"
@@ -132,6 +144,8 @@ class ModelCatalog:
                 f"The model '{name}' does not exist or is not served{where} (see GET /v1/models).",
                 param="model",
             )
+        if not self._claim_asked and len(self._resolved) < MAX_RESOLVED:
+            self._resolved[name, upstream] = resolved
         return resolved
 
     def _serves(self, info: ModelInfo, only: str | None) -> bool:
@@ -153,6 +167,7 @@ class ModelCatalog:
             if inner is not None:
                 return Resolved(inner.model, suffix, inner.upstream)
         for upstream, claim in self._claims:
+            self._claim_asked = True
             if (only is None or only == upstream) and claim(name):
                 return Resolved(name, None, upstream)
         for pattern, target in self._patterns:

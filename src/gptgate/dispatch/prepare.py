@@ -27,6 +27,12 @@ def prepare(
     req.model = resolved.model
     if call is not None and pinned is None:
         call.upstream = resolved.upstream or catalog.default_upstream  # type: ignore[assignment]
+    if (
+        not req.reasoning
+        and not resolved.effort
+        and (req.origin == "responses" or (not default_effort and (not summary or summary == "none")))
+    ):
+        return req  # the usual turn: no effort asked for and none to add
     reasoning = dict(req.reasoning) if req.reasoning else {}
     if resolved.effort and not reasoning.get("effort"):
         reasoning["effort"] = resolved.effort

@@ -36,9 +36,12 @@ def derive_session(request: CanonicalRequest, key_id: str | None) -> str:
 def session_for(request: CanonicalRequest, call: CallContext) -> str:
     """The call's session: its own, the request's, or a derived one (set on the request too,
     except for the Responses door whose requests are forwarded as sent)."""
-    if call.session or request.session_key:
-        return call.session or request.session_key or ""
-    derived = derive_session(request, call.key_id)
+    # the request's ``session_key`` is its prompt_cache_key, read here without the property
+    session = call.session or request.prompt_cache_key
+    if session:
+        return session
+    key = call.key
+    derived = derive_session(request, None if key is None else key.id)
     if request.origin != "responses":
         request.prompt_cache_key = derived
     return derived
@@ -53,6 +56,10 @@ def _opening(items: list[JSONObject]) -> str:
         if isinstance(content, str):
             return content
         if isinstance(content, list):
+            if len(content) == 1:  # the usual message: one part, its text as the join has it
+                part = content[0]
+                if isinstance(part, dict) and isinstance(text := part.get("text"), str):
+                    return text
             texts = [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
             if texts:
                 return "\n".join(texts)

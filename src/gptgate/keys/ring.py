@@ -31,15 +31,12 @@ class KeyRing:
     def __init__(self, store: Store | None, *, touch_every: float = TOUCH_EVERY) -> None:
         self.store = store
         self._by_hash: dict[str, ClientKey] = {}
+        #: Whether any key was ever created here: then every request needs a key (revoking the
+        #: last key does not open the gateway). Kept with the ring, read on every request.
+        self.configured = False
         self._used: dict[str, float] = {}
         self._touch_every = touch_every
         self._toucher = Background()
-
-    @property
-    def configured(self) -> bool:
-        """Whether any key was ever created here: then every request needs a key (revoking the
-        last key does not open the gateway)."""
-        return bool(self._by_hash)
 
     def find(self, secret: str) -> ClientKey | None:
         """The key with this secret (revoked and expired ones included), None if none."""
@@ -53,6 +50,7 @@ class KeyRing:
             return
         rows = await asyncio.to_thread(self.store.keys.ring)
         self._by_hash = {secret_hash: record.client_key() for secret_hash, record in rows}
+        self.configured = bool(self._by_hash)
 
     async def start(self) -> None:
         await self.reload()

@@ -77,28 +77,72 @@ PLAIN: Final[dict[Check, type]] = {STR: str, BOOL: bool, INT: int, OBJ: dict}
 #: a door's top-level field for :func:`walk`: its rule (None: no documented type), the type
 #: that surely passes the rule, and the door's marks for it (0: not the door's, relayed)
 Entry = tuple[Check | None, type | None, int]
+#: what :func:`walk` makes of a body with one set of keys, in one order, and no null value among
+#: the door's fields: its marks, its extras' keys, the fields with a rule as ``(key, rule, plain
+#: type)`` in the order :func:`check` has them, and the door's other fields
+Plan = tuple[int, tuple[str, ...], tuple[tuple[str, Check, type | None], ...], tuple[str, ...]]
+#: key orders remembered per door: clients send a handful; one that sends ever new keys gets
+#: the full walk once this many are known, never a growing table
+MAX_PLANS: Final = 256
 
 
-def table(spec: Spec, marks: Mapping[str, int]) -> dict[str, Entry]:
+class Fields(dict[str, Entry]):
+    """A door's fields (``table``), and the plans of the key orders its clients have sent."""
+
+    __slots__ = ("plans",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plans: dict[tuple[str, ...], Plan] = {}
+
+
+def table(spec: Spec, marks: Mapping[str, int]) -> Fields:
     """A door's fields for :func:`walk`, made once at import: ``marks`` gives each field the door
     reads a non-zero mark (bits, so the door can tell which of its sections a body touches)."""
-    fields: dict[str, Entry] = {}
+    fields = Fields()
     for key in {*spec, *marks}:
         rule = spec.get(key)
         fields[key] = (rule, None if rule is None else PLAIN.get(rule), marks.get(key, 0))
     return fields
 
 
-def walk(body: JSONObject, spec: Spec, fields: Mapping[str, Entry]) -> tuple[int, JSONObject]:
+def walk(body: JSONObject, spec: Spec, fields: Fields) -> tuple[int, JSONObject]:
     """:func:`check` of a request's top level, in the one pass over its keys that also ORs the
     marks of the door's fields present (not null) and gathers the fields not its own (null
     ones too) as extras. ``fields`` is ``table(spec, marks)``; errors are :func:`check`'s, in
-    the same order."""
+    the same order.
+
+    A client sends the same keys on every request: what follows from the keys alone (the marks,
+    which keys are extras, which have a rule) is worked out on the first body with them and
+    kept, so a later one only looks at the values of the door's fields. One of them null (not
+    marked, not checked) sends the body the full way; the rules run before are run again
+    there, and as none of them failed, the first error is the same."""
+    keys = tuple(body)
+    plan = fields.plans.get(keys)
+    if plan is None:
+        return _walk(body, spec, fields, keys)
+    marks, extra_keys, rules, others = plan
+    for key, rule, plain in rules:
+        value = body[key]
+        if type(value) is not plain:
+            if value is None:
+                return _walk(body, spec, fields, keys)
+            rule(value, key)
+    for key in others:
+        if body[key] is None:
+            return _walk(body, spec, fields, keys)
+    if not extra_keys:
+        return marks, {}
+    return marks, {key: body[key] for key in extra_keys}
+
+
+def _walk(body: JSONObject, spec: Spec, fields: Fields, keys: tuple[str, ...]) -> tuple[int, JSONObject]:
     checked = len(body) >= len(spec)
     if checked:
         check(body, spec)  # walked in the spec's order, as check has it
     marks = 0
     extras: JSONObject = {}
+    nulls = False
     for key, value in body.items():
         entry = fields.get(key)
         if entry is None:
@@ -108,11 +152,28 @@ def walk(body: JSONObject, spec: Spec, fields: Mapping[str, Entry]) -> tuple[int
         if not mark:
             extras[key] = value
         if value is None:
+            nulls = nulls or bool(mark) or rule is not None
             continue
         if rule is not None and not checked and type(value) is not plain:
             rule(value, key)
         marks |= mark
+    if not nulls and len(fields.plans) < MAX_PLANS:
+        fields.plans[keys] = _plan(body, spec, fields, marks, tuple(extras))
     return marks, extras
+
+
+def _plan(body: JSONObject, spec: Spec, fields: Fields, marks: int, extra_keys: tuple[str, ...]) -> Plan:
+    rules: list[tuple[str, Check, type | None]] = []
+    others: list[str] = []
+    for key in [key for key in spec if key in body] if len(body) >= len(spec) else body:
+        entry = fields.get(key)
+        if entry is not None and entry[0] is not None:
+            rules.append((key, entry[0], entry[1]))
+    for key in body:
+        entry = fields.get(key)
+        if entry is not None and entry[0] is None and entry[2]:
+            others.append(key)
+    return marks, extra_keys, tuple(rules), tuple(others)
 
 
 def ranged(low: float, high: float) -> Check:
@@ -178,13 +239,24 @@ def map_of(value_rule: Check) -> Check:
     return rule
 
 
+class _Unplain:
+    """No value has this type: a field whose rule has no plain type is never passed by its type."""
+
+
 def nested(spec: Spec) -> Check:
-    """An object whose own documented fields are checked too."""
+    """An object whose own documented fields are checked too. One whose fields all have their
+    rule's plain type (``stream_options: {"include_usage": true}``) passes without :func:`check`
+    and the path it builds; anything else gets :func:`check`, and its errors."""
+    plains = {key: PLAIN.get(rule, _Unplain) for key, rule in spec.items()}
 
     def rule(value: Any, path: str) -> None:
         if type(value) is not dict:
             OBJ(value, path)
-        check(value, spec, path + ".")
+        for key, element in value.items():
+            plain = plains.get(key)
+            if plain is not None and type(element) is not plain:
+                check(value, spec, path + ".")
+                return
 
     return rule
 

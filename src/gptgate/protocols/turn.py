@@ -24,7 +24,7 @@ from gptgate.dispatch.context import CallContext
 from gptgate.dispatch.dispatcher import OpenStream
 from gptgate.dispatch.prepare import prepare
 from gptgate.gateway import Gateway
-from gptgate.http import call_of, gateway_of, ignored_header, json_response, read_body
+from gptgate.http import GATEWAY, body_at_hand, call_of, ignored_header, json_response, read_body
 from gptgate.protocols.fields import parse_object
 from gptgate.settings import Settings
 from gptgate.streaming.relay import relay
@@ -68,22 +68,35 @@ def open_turn(gateway: Gateway, call: CallContext, turn: Turn) -> Awaitable[Open
 
 
 def turn_handler(make: TurnFactory) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The route handler of a door whose turn needs only the request: :func:`serve_turn` bound
-    to the door's factory, so an open stream holds no coroutine frame of the door's own."""
-    return functools.partial(serve_turn, make=make)
+    """The route handler of a door whose turn needs only the request: the turn's path bound to
+    the door's factory (by position: a partial with keywords copies them on every call), so an
+    open stream holds no coroutine frame of the door's own."""
+    return functools.partial(_serve, make)
 
 
-async def serve_turn(request: web.Request, make: TurnFactory) -> web.StreamResponse:
-    gateway = gateway_of(request)
-    turn = make(parse_object(await read_body(request)), request, gateway.settings)
+def serve_turn(request: web.Request, make: TurnFactory) -> Awaitable[web.StreamResponse]:
+    """Serve one turn of the door ``make`` builds (the coroutine itself: no level of its own)."""
+    return _serve(make, request)
+
+
+async def _serve(make: TurnFactory, request: web.Request) -> web.StreamResponse:
+    gateway = request.app[GATEWAY]
+    settings = gateway.settings
+    body = body_at_hand(request, gateway)
+    if body is None:
+        body = await read_body(request, gateway)
+    turn = make(parse_object(body), request, settings)
     stream = await open_turn(gateway, call_of(request), turn)
-    headers = {**ignored_header(turn.req), **turn.headers()}
-    if turn.req.stream:
+    req = turn.req
+    headers = turn.headers()
+    if req.ignored:  # ignored_header's, first
+        headers = {**ignored_header(req), **headers}
+    if req.stream:
         encoder = turn.encoder()
         # the request was sent: the turn (its canonical request, the items decoded from the
         # client's body) is not kept for the stream's lifetime; the encoder has what it needs
-        del turn
-        keepalive = gateway.settings.keepalive_seconds
+        del turn, req
+        keepalive = settings.keepalive_seconds
         return await relay(request, stream, encoder, keepalive=keepalive, headers=headers)
     response = await stream.fold()
     if response.get("status") == "failed":

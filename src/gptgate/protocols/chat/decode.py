@@ -125,9 +125,18 @@ def decode(body: JSONObject) -> CanonicalRequest:
         if not raw_messages:
             raise RequestError("'messages' must be a non-empty array.", param="messages")
     marks, extras = c.walk(body, SPEC, FIELDS)
+    if marks == _KNOWN and not model.endswith(SEARCH_SUFFIXES):  # the usual turn: no section
+        req = CanonicalRequest(model, _messages(raw_messages), "chat")
+        req.requested_model = model
+        req.stream = body.get("stream") is True
+        req.parallel_tool_calls = body.get("parallel_tool_calls")
+        req.service_tier = body.get("service_tier")
+        req.extras = extras
+        return req
     if marks & _UNSERVABLE:
         _reject_unservable(body)
-    req = CanonicalRequest(model=model, requested_model=model, input=_messages(raw_messages), origin="chat")
+    req = CanonicalRequest(model, _messages(raw_messages), "chat")  # by position: see canonical/request.py
+    req.requested_model = model
     req.stream = body.get("stream") is True
     if marks & _TOOLS:
         req.tools = _tools(body)
@@ -193,8 +202,14 @@ def _messages(raw: list[Any]) -> list[JSONObject]:
             role, content, name = value.get("role"), value.get("content"), value.get("name")
             if type(role) is str and type(content) is str and (name is None or type(name) is str):
                 canonical = _PLAIN_ROLES.get(role)
-                if canonical is not None:
-                    out.append(items.message(canonical, [items.text_part(canonical, content)]))
+                if canonical is not None:  # items.message of one items.text_part, built here
+                    out.append(
+                        {
+                            "type": "message",
+                            "role": canonical,
+                            "content": [{"type": "input_text", "text": content}],
+                        }
+                    )
                     continue
                 call_id = value.get("tool_call_id")
                 if role == "tool" and type(call_id) is str:

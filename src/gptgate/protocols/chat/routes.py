@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from gptgate.canonical.hosted import GeneratedImage, data_url_link
 from gptgate.files.generated import generated_of
-from gptgate.http import new_id
+from gptgate.http import unique_hex
 from gptgate.protocols.chat.decode import decode, include_usage
 from gptgate.protocols.chat.encode import ChatStreamEncoder
 from gptgate.protocols.chat.response import completion
@@ -23,7 +25,7 @@ class ChatTurn:
         self._reasoning = settings.reasoning_output
         self.default_effort = settings.default_effort
         self.summary = None if settings.reasoning_output == "none" else settings.reasoning_summary
-        self._id, self._created = new_id("chatcmpl-")
+        self._id, self._created = "chatcmpl-" + unique_hex(), int(time.time())  # new_id, inlined
         self._request = request
 
     def _link(self, image: GeneratedImage) -> str:

@@ -64,7 +64,8 @@ def decode(body: JSONObject, headers: Mapping[str, str]) -> CanonicalRequest:
     if type(model) is not str:
         model = f.req_str(body, "model")
     _, extras = c.walk(body, SPEC, FIELDS)  # the documented fields' types: nothing below re-reads them
-    req = CanonicalRequest(model=model, requested_model=model, input=_input(body), origin="responses")
+    req = CanonicalRequest(model, _input(body), "responses")  # by position: see canonical/request.py
+    req.requested_model = model
     get = body.get
     req.stream = get("stream") is True
     req.instructions = get("instructions")
