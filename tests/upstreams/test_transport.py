@@ -156,3 +156,51 @@ async def test_a_request_without_a_user_agent_sends_none_and_one_with_it_sends_i
         await transport.close()
         await runner.cleanup()
     assert agents == [None] * 3 + ["codex_cli_rs/0.169.0"] * 3 + ["Mozilla/5.0"] * 3
+
+
+async def test_a_request_sends_the_headers_aiohttp_itself_sends_in_the_same_order() -> None:
+    """The transport's request class copies the headers in one call (``_Request``): the wire is
+    what aiohttp's own request sends, a caller's ``Host`` included."""
+    from aiohttp import web
+
+    from gptgate.upstreams.transport import AiohttpTransport
+    from tests.support import serve_app
+
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append(list(request.raw_headers))
+        return web.Response(body=b"{}")
+
+    app = web.Application()
+    app.router.add_post("/x", answer)
+    runner, base = await serve_app(app)
+    transport = AiohttpTransport(connect_timeout=5, idle_timeout=30, limit=4)
+    cases: list[dict[str, str]] = [
+        {
+            "authorization": "Bearer s",
+            "user-agent": "t",
+            "Accept": "text/event-stream",
+            "x-b": "2",
+            "x-a": "1",
+        },
+        {"user-agent": "t", "HOST": "elsewhere.example", "x-a": "1"},
+        {},
+    ]
+    try:
+        async with aiohttp.ClientSession() as plain:
+            for headers in cases:
+                resp = await transport.post(base + "/x", dict(headers), b"{}")
+                await resp.read()
+                await resp.aclose(True)
+                async with plain.post(base + "/x", headers=dict(headers), data=b"{}") as answer_:
+                    await answer_.read()
+    finally:
+        await transport.close()
+        await runner.cleanup()
+    ours, theirs = seen[0::2], seen[1::2]
+    for mine, aiohttps in zip(ours, theirs, strict=True):
+        if (b"User-Agent", aiohttp.http.SERVER_SOFTWARE.encode()) in aiohttps:  # sent with none of ours
+            aiohttps.remove((b"User-Agent", aiohttp.http.SERVER_SOFTWARE.encode()))
+        assert mine == aiohttps
+    assert (b"HOST", b"elsewhere.example") in ours[1]
