@@ -246,8 +246,9 @@ def json_response(data: JSONObject, headers: dict[str, str] | None = None, statu
 
 def unique_hex() -> str:
     """24 hex digits that name a request or an answer (``req_…``, ``chatcmpl-…``): unique, not
-    secret, so no system call per request (``random`` is reseeded in each forked worker)."""
-    return f"{getrandbits(96):024x}"
+    secret, so no system call per request (``random`` is reseeded in each forked worker). Through
+    bytes, not a format spec: the same digits in 40 % of the time."""
+    return getrandbits(96).to_bytes(12).hex()
 
 
 def new_id(prefix: str) -> tuple[str, int]:
