@@ -182,6 +182,10 @@ class MemoryState:
     # -- limit counters
 
     async def limit_admit(self, checks: Sequence[Check], slot: Slot | None) -> Check | Slot | None:
+        return self.limit_admit_now(checks, slot)
+
+    def limit_admit_now(self, checks: Sequence[Check], slot: Slot | None) -> Check | Slot | None:
+        """``limit_admit`` without a coroutine (the key limiter calls it so on this state)."""
         now = time.time()
         counters = self._counters
         for check in checks:  # a counter past its window's end counts as 0
@@ -203,6 +207,10 @@ class MemoryState:
         return None
 
     async def limit_close(self, slot: Slot | None, counts: Sequence[Check]) -> None:
+        self.limit_close_now(slot, counts)
+
+    def limit_close_now(self, slot: Slot | None, counts: Sequence[Check]) -> None:
+        """``limit_close`` without a coroutine (the key limiter calls it so on this state)."""
         if slot is not None:
             held = self._slots.get(slot.name)
             if held is not None:
