@@ -97,13 +97,11 @@ class KeyLimiter:
         self._local = state if type(state) is MemoryState else None
 
     def admit_now(self, call: CallContext, request: CanonicalRequest) -> Awaitable[None] | None:
-        """Nothing to check for a call without a key (no coroutine); else ``admit``."""
-        return None if call.key is None else self.admit(call, request)
-
-    async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
+        """``admit`` by plain calls where nothing is awaited (a call without a key; a keyed one on
+        in-process state while its key's plan holds); else what is left of it, to await."""
         key = call.key
         if key is None:
-            return
+            return None
         limits = key.limits
         if limits.models:
             _check_model(key, request)
@@ -115,13 +113,40 @@ class KeyLimiter:
         now = time.time()
         plan = self._plans.get(key.id)
         if plan is None or plan.key is not key or now >= plan.until:
-            plan = await self._plan(key, now)
+            return self._admit_planned(call, key, now)
+        return self._admit_by(plan, call, key, now)
+
+    async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
+        pending = self.admit_now(call, request)
+        if pending is not None:
+            await pending
+
+    async def _admit_planned(self, call: CallContext, key: ClientKey, now: float) -> None:
+        pending = self._admit_by(await self._plan(key, now), call, key, now)
+        if pending is not None:
+            await pending
+
+    def _admit_by(self, plan: _Plan, call: CallContext, key: ClientKey, now: float) -> Awaitable[None] | None:
+        """The plan's checks and slot: by a plain call on in-process state, else to await."""
         slot = None
         if plan.slot is not None:
             slot = Slot(plan.slot, plan.concurrency, call.request_id, self._slot_ttl)
         elif not plan.checks:
-            return
-        refused = await self.state.limit_admit(plan.checks, slot)
+            return None
+        local = self._local
+        if local is None:
+            return self._admit_shared(plan.checks, slot, call, key, now)
+        self._admitted(local.limit_admit_now(plan.checks, slot), slot, call, key, now)
+        return None
+
+    async def _admit_shared(
+        self, checks: list[Check], slot: Slot | None, call: CallContext, key: ClientKey, now: float
+    ) -> None:
+        self._admitted(await self.state.limit_admit(checks, slot), slot, call, key, now)
+
+    def _admitted(
+        self, refused: Check | Slot | None, slot: Slot | None, call: CallContext, key: ClientKey, now: float
+    ) -> None:
         if refused is not None:
             raise _refusal(key, refused, now)
         if slot is not None:
