@@ -144,12 +144,20 @@ class AccountManager:
 
     # -- Credentials (called by the dispatcher)
     async def ensure_fresh(self, account: Account) -> None:
+        pending = self.ensure_fresh_now(account)
+        if pending is not None:
+            await pending
+
+    def ensure_fresh_now(self, account: Account) -> Awaitable[object] | None:
+        """``ensure_fresh`` without a coroutine for a token that is fresh (nearly every call):
+        the refresh to await when one is due, else None."""
         if account.access_token and (
             account.expires_at is None or account.expires_at - time.time() > EXPIRY_MARGIN
         ):
-            return
+            return None
         if account.refresh_token or account.session_token or account.stored:
-            await self.refresher.refresh(account)
+            return self.refresher.refresh(account)
+        return None
 
     async def recover(self, account: Account, error: errors.AccountError, seen_version: int) -> bool:
         if error.code in DEACTIVATED_CODES:

@@ -86,11 +86,13 @@ class CallContext:
 
     def error_class(self) -> str | None:
         """A short, bounded name for what went wrong (None for a success)."""
-        if self.error is not None:
-            return self.error.code or self.error.type
-        outcome = self.outcome()
+        error = self.error
+        if error is not None:
+            return error.code or error.type
+        terminal = self.terminal
+        outcome = None if terminal is None else terminal.get("type")  # self.outcome(), without its call
         if outcome is not None and outcome != "response.completed":
-            response = (self.terminal or {}).get("response")
+            response = (terminal or {}).get("response")
             error = response.get("error") if isinstance(response, dict) else None
             code = error.get("code") if isinstance(error, dict) else None
             return str(code) if code else outcome.rpartition(".")[2]

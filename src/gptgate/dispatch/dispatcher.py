@@ -19,7 +19,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from gptgate import errors
@@ -155,6 +155,11 @@ class Dispatcher:
         self.observers = observers if observers is not None else Observers()
         self.upstreams = upstreams
         self.credentials: Credentials = credentials or NoCredentials()
+        #: the credentials' ``ensure_fresh_now`` where they have one (no coroutine for a fresh
+        #: token), else their ``ensure_fresh``; what it returns is awaited
+        self._ensure_fresh: Callable[[Account], Awaitable[object] | None] = getattr(
+            self.credentials, "ensure_fresh_now", self.credentials.ensure_fresh
+        )
         #: renewal of clients' own accounts (refresh-token exchanges), bring-your-own-token mode
         self.own: Credentials = own if own is not None else NoCredentials()
         self._retries = retry_times
@@ -197,6 +202,7 @@ class Dispatcher:
             return await self._open_own(upstream, request, call, call.byo)
         pool = self.pool
         credentials = self.credentials
+        ensure_fresh = self._ensure_fresh
         tried: set[str] | None = None  # made by the first failure (most calls have none)
         last: errors.UpstreamError | None = None
         for attempt in range(self._retries + 1):
@@ -206,7 +212,9 @@ class Dispatcher:
             )
             call.account = account
             try:
-                await credentials.ensure_fresh(account)
+                refreshing = ensure_fresh(account)  # None: the token is fresh
+                if refreshing is not None:
+                    await refreshing
                 version = account.token_version
                 try:
                     opened = await self._attempt(upstream, request, call, account, pool)

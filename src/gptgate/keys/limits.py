@@ -29,6 +29,7 @@ from gptgate.errors import KeyLimitExceeded, PermissionDenied
 from gptgate.keys.model import EFFORTS, ClientKey, KeyLimits
 from gptgate.observability.metrics import limit_refused
 from gptgate.state.base import Check, PoolState, Slot
+from gptgate.state.memory import MemoryState
 
 if TYPE_CHECKING:
     from gptgate.canonical.request import CanonicalRequest
@@ -91,15 +92,16 @@ class KeyLimiter:
         #: built once a minute, not per call (a changed key is a new ClientKey object: its plan
         #: is rebuilt at once)
         self._plans: dict[str, _Plan] = {}
+        #: the in-process state, called without a coroutine per call (None: a shared state such
+        #: as Redis, awaited)
+        self._local = state if type(state) is MemoryState else None
 
     def admit_now(self, call: CallContext, request: CanonicalRequest) -> Awaitable[None] | None:
-        """Nothing to check for a call without a key (no coroutine); else ``admit``."""
-        return None if call.key is None else self.admit(call, request)
-
-    async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
+        """``admit`` by plain calls where nothing is awaited (a call without a key; a keyed one on
+        in-process state while its key's plan holds); else what is left of it, to await."""
         key = call.key
         if key is None:
-            return
+            return None
         limits = key.limits
         if limits.models:
             _check_model(key, request)
@@ -111,13 +113,40 @@ class KeyLimiter:
         now = time.time()
         plan = self._plans.get(key.id)
         if plan is None or plan.key is not key or now >= plan.until:
-            plan = await self._plan(key, now)
+            return self._admit_planned(call, key, now)
+        return self._admit_by(plan, call, key, now)
+
+    async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
+        pending = self.admit_now(call, request)
+        if pending is not None:
+            await pending
+
+    async def _admit_planned(self, call: CallContext, key: ClientKey, now: float) -> None:
+        pending = self._admit_by(await self._plan(key, now), call, key, now)
+        if pending is not None:
+            await pending
+
+    def _admit_by(self, plan: _Plan, call: CallContext, key: ClientKey, now: float) -> Awaitable[None] | None:
+        """The plan's checks and slot: by a plain call on in-process state, else to await."""
         slot = None
         if plan.slot is not None:
             slot = Slot(plan.slot, plan.concurrency, call.request_id, self._slot_ttl)
         elif not plan.checks:
-            return
-        refused = await self.state.limit_admit(plan.checks, slot)
+            return None
+        local = self._local
+        if local is None:
+            return self._admit_shared(plan.checks, slot, call, key, now)
+        self._admitted(local.limit_admit_now(plan.checks, slot), slot, call, key, now)
+        return None
+
+    async def _admit_shared(
+        self, checks: list[Check], slot: Slot | None, call: CallContext, key: ClientKey, now: float
+    ) -> None:
+        self._admitted(await self.state.limit_admit(checks, slot), slot, call, key, now)
+
+    def _admitted(
+        self, refused: Check | Slot | None, slot: Slot | None, call: CallContext, key: ClientKey, now: float
+    ) -> None:
         if refused is not None:
             raise _refusal(key, refused, now)
         if slot is not None:
@@ -158,13 +187,36 @@ class KeyLimiter:
         self._seeded.add(name)
 
     def call_closed_now(self, call: CallContext) -> Awaitable[None] | None:
-        """Nothing to give back for a call without a key (no coroutine); else ``call_closed``."""
-        return None if call.key is None else self.call_closed(call)
+        """Nothing to give back for a call without a key, and on in-process state it is given
+        back by plain calls (no coroutine either way); else ``call_closed``, to await."""
+        key = call.key
+        if key is None:
+            return None
+        local = self._local
+        if local is None:
+            return self.call_closed(call)
+        slot, counts = self._closing(call, key)
+        if slot is not None or counts:
+            try:
+                local.limit_close_now(slot, counts)
+            except Exception as exc:  # never fails a call (as in call_closed)
+                _not_recorded(key, exc)
+        return None
 
     async def call_closed(self, call: CallContext) -> None:
         key = call.key
         if key is None:
             return
+        slot, counts = self._closing(call, key)
+        if slot is None and not counts:
+            return
+        try:
+            await self.state.limit_close(slot, counts)
+        except Exception as exc:  # never fails a call; a slot not given back expires by itself
+            _not_recorded(key, exc)
+
+    def _closing(self, call: CallContext, key: ClientKey) -> tuple[Slot | None, list[Check]]:
+        """What a closed call gives back: its concurrency slot, and its tokens' counts."""
         slot = self._held.pop(call.request_id, None)
         tokens = _tokens(call)
         counts: list[Check] = []
@@ -175,12 +227,11 @@ class KeyLimiter:
                 counts = _counts_of(key.limits, key.id, tokens, now)
             else:
                 counts = [Check(name, 0, ends_at, tokens) for name, ends_at in plan.windows]
-        if slot is None and not counts:
-            return
-        try:
-            await self.state.limit_close(slot, counts)
-        except Exception as exc:  # never fails a call; a slot not given back expires by itself
-            log.warning("cannot record a call against key %s's limits: %s", key.id, exc)
+        return slot, counts
+
+
+def _not_recorded(key: ClientKey, exc: Exception) -> None:
+    log.warning("cannot record a call against key %s's limits: %s", key.id, exc)
 
 
 class _Plan:

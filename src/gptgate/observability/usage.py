@@ -70,10 +70,11 @@ def row_of(call: CallContext, now: float) -> UsageRow:
         input_tokens = output_tokens = cached = reasoning = 0
     first = call.first_event_at  # call.ttft(), inline
     account = call.account
+    key = call.key  # call.key_id, inline
     return {
         "ts": call.started_at,
         "request_id": call.request_id,
-        "key_id": call.key_id,
+        "key_id": key.id if key is not None else None,
         "account_id": account.id if account is not None else None,
         "upstream": call.upstream or ("codex" if account is not None else None),
         "door": call.door,

@@ -181,14 +181,16 @@ class MemoryState:
 
     # -- limit counters
 
-    def _counter(self, name: str, now: float) -> float:
-        entry = self._counters.get(name)
-        return entry[0] if entry is not None and entry[1] > now else 0.0
-
     async def limit_admit(self, checks: Sequence[Check], slot: Slot | None) -> Check | Slot | None:
+        return self.limit_admit_now(checks, slot)
+
+    def limit_admit_now(self, checks: Sequence[Check], slot: Slot | None) -> Check | Slot | None:
+        """``limit_admit`` without a coroutine (the key limiter calls it so on this state)."""
         now = time.time()
-        for check in checks:
-            if self._counter(check.name, now) >= check.limit:
+        counters = self._counters
+        for check in checks:  # a counter past its window's end counts as 0
+            entry = counters.get(check.name)
+            if (entry[0] if entry is not None and entry[1] > now else 0.0) >= check.limit:
                 return check
         if slot is not None:
             clock = time.monotonic()
@@ -205,6 +207,10 @@ class MemoryState:
         return None
 
     async def limit_close(self, slot: Slot | None, counts: Sequence[Check]) -> None:
+        self.limit_close_now(slot, counts)
+
+    def limit_close_now(self, slot: Slot | None, counts: Sequence[Check]) -> None:
+        """``limit_close`` without a coroutine (the key limiter calls it so on this state)."""
         if slot is not None:
             held = self._slots.get(slot.name)
             if held is not None:
@@ -220,14 +226,17 @@ class MemoryState:
             self._counters[name] = [float(value), ends_at]
 
     def _count(self, counts: Sequence[Check], now: float) -> None:
-        for count in counts:
-            if count.add and count.ends_at > now:
-                entry = self._counters.get(count.name)
+        counters = self._counters
+        for count in counts:  # (most of admission's checks add nothing)
+            add = count.add
+            if add and count.ends_at > now:
+                name = count.name
+                entry = counters.get(name)
                 if entry is None or entry[1] <= now:
-                    self._counters[count.name] = [float(count.add), count.ends_at]
+                    counters[name] = [float(add), count.ends_at]
                 else:
-                    entry[0] += count.add
-        if len(self._counters) >= self._counters_sweep_at:
+                    entry[0] += add
+        if len(counters) >= self._counters_sweep_at:
             self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
             self._counters_sweep_at = max(STICKY_SWEEP_MIN, 2 * len(self._counters))
 
