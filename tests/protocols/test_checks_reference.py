@@ -142,16 +142,7 @@ def test_a_body_as_large_as_the_spec_is_walked_in_the_spec_order_as_before(body:
 @given(st.dictionaries(st.sampled_from([*sorted(NEW), "other", "extra"]), VALUE, max_size=8))
 def test_walk_checks_as_check_does_and_gathers_the_fields_not_the_doors(body: JSONObject) -> None:
     marks = {"str": 1, "bool": 2, "nested": 4, "other": 8}
-    fields = c.table(NEW, marks)
-    expected = outcome(ref_check, body, REF)
-    try:
-        found, extras = c.walk(body, NEW, fields)
-    except RequestError as exc:
-        assert (exc.message, exc.param, exc.code) == expected
-        return
-    assert expected is None
-    assert found == sum({marks[k] for k, v in body.items() if k in marks and v is not None})
-    assert list(extras.items()) == [(k, v) for k, v in body.items() if k not in marks]
+    walked_as_check(body, c.table(NEW, marks), marks)
 
 
 #: one table for every example: the shapes seen before are walked by their plan
@@ -172,13 +163,19 @@ def test_a_body_as_large_as_the_spec_is_walked_by_its_plan_in_the_spec_order(bod
 
 
 def walked_twice(body: JSONObject) -> None:
-    expected = outcome(ref_check, body, REF)
     for _ in range(2):  # the first walk of a new shape makes its plan, the second follows it
-        try:
-            found, extras = c.walk(body, NEW, SHARED_FIELDS)
-        except RequestError as exc:
-            assert (exc.message, exc.param, exc.code) == expected
-            continue
-        assert expected is None
-        assert found == sum({SHARED_MARKS[k] for k, v in body.items() if k in SHARED_MARKS and v is not None})
-        assert list(extras.items()) == [(k, v) for k, v in body.items() if k not in SHARED_MARKS]
+        walked_as_check(body, SHARED_FIELDS, SHARED_MARKS)
+
+
+def walked_as_check(body: JSONObject, fields: c.Fields, marks: dict[str, int]) -> None:
+    """``walk`` refuses what the reference ``check`` refuses, with the same error, and else
+    gathers the marks of the fields present and everything else as extras, in body order."""
+    expected = outcome(ref_check, body, REF)
+    try:
+        found, extras = c.walk(body, NEW, fields)
+    except RequestError as exc:
+        assert (exc.message, exc.param, exc.code) == expected
+        return
+    assert expected is None
+    assert found == sum({marks[k] for k, v in body.items() if k in marks and v is not None})
+    assert list(extras.items()) == [(k, v) for k, v in body.items() if k not in marks]
