@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
 PARTS = frozenset({"auth", "observers", "session", "pool", "keepalive"})
@@ -30,9 +31,19 @@ async def _nothing(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+def _none(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
 class _NoTicker:
-    def add(self, stream: object) -> None:
-        return None
+    """A ticker that watches nothing: each stream gets its ``KeepAlive``, never registered."""
+
+    time = staticmethod(time.monotonic)
+
+    def watch(self, resp: Any, payload: bytes) -> Any:
+        from gptgate.streaming.keepalive import KeepAlive
+
+        return KeepAlive(resp, payload)
 
     def discard(self, stream: object) -> None:
         return None
@@ -45,10 +56,11 @@ def ablate(parts: set[str]) -> None:
     if "auth" in parts:
         from gptgate import guard
 
-        guard.authorize = _nothing  # type: ignore[assignment]
+        guard.authorize = _none  # type: ignore[assignment]
     if "observers" in parts:
         from gptgate.dispatch.context import Observers
 
+        Observers.add = _none  # type: ignore[method-assign]  # none registered: none admits or closes
         Observers.admit = _nothing  # type: ignore[method-assign]
         Observers.call_closed = _nothing  # type: ignore[method-assign]
     if "session" in parts:
@@ -62,7 +74,9 @@ def ablate(parts: set[str]) -> None:
             return self.accounts[0]
 
         AccountPool.acquire = first  # type: ignore[method-assign]
+        AccountPool.acquire_now = lambda self, *args: self.accounts[0]  # type: ignore[method-assign]
         AccountPool.release = _nothing  # type: ignore[method-assign]
+        AccountPool.release_now = _none  # type: ignore[method-assign]
     if "keepalive" in parts:
         from gptgate.streaming import relay
 
