@@ -46,14 +46,8 @@ class Ticker:
     def __len__(self) -> int:
         return len(self._streams)
 
-    def add(self, stream: KeepAlive) -> None:
-        stream.last = self._loop.time()
-        self._streams.add(stream)
-        if self._handle is None:
-            self._handle = self._loop.call_later(self._interval / 2, self._tick)
-
     def watch(self, resp: Writable, payload: bytes) -> KeepAlive:
-        """A new stream's :class:`KeepAlive`, added (``add`` written out: one call per stream)."""
+        """A new stream's :class:`KeepAlive`, watched from now on (made and added in one call)."""
         stream = KeepAlive(resp, payload)
         stream.last = self.time()
         self._streams.add(stream)
