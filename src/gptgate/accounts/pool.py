@@ -132,28 +132,13 @@ class AccountPool:
         account = self.acquire_now(session_key, exclude, upstream, model)
         if account is not None:
             return account
-        now = time.time()
-        cooling = await self.state.cooldowns()
-        capped = _capped(cooling, model)
-        if capped:
-            exclude = capped | exclude if exclude else capped
-        if session_key:
-            bound = await self.state.sticky_get(session_key, self.sticky_ttl)
-            account = self.get(bound) if bound else None
-            if account is not None and _healthy(account, cooling, exclude, upstream):
-                return await self._lease(account)
-        if self.strategy == "round_robin":  # the default: no list per request, however large the pool
-            account = self._next_healthy(cooling, exclude, upstream)
-            if account is None:
-                raise self._exhausted(cooling, now, upstream, model)
-        else:
-            healthy = [a for a in self.accounts if _healthy(a, cooling, exclude, upstream)]
-            if not healthy:
-                raise self._exhausted(cooling, now, upstream, model)
-            busy = await self.state.in_flight() if self._reads_busy(healthy) else None
-            account = self._choose(healthy, busy)
-        if session_key:
-            await self.state.sticky_set(session_key, account.id, self.sticky_ttl)
+        state = self.state  # shared (Redis): each read awaited, then the same pick
+        cooling = await state.cooldowns()
+        bound = await state.sticky_get(session_key, self.sticky_ttl) if session_key else None
+        busy = await state.in_flight() if self._reads_busy(self.accounts) else None
+        account, bind = self._account_for(cooling, exclude, upstream, model, bound, lambda: busy or {})
+        if bind and session_key:
+            await state.sticky_set(session_key, account.id, self.sticky_ttl)
         return await self._lease(account)
 
     def acquire_now(
@@ -163,32 +148,40 @@ class AccountPool:
         upstream: str | None = None,
         model: str | None = None,
     ) -> Account | None:
-        """``acquire`` without a coroutine when the state is in-process (the same steps, each a
-        plain call); None when it is shared (then ``acquire`` must be awaited)."""
+        """``acquire`` by plain calls when the state is in-process (no coroutine); None when it
+        is shared (then ``acquire`` must be awaited)."""
         local = self._local
         if local is None:
             return None
-        cooling = local.cooldowns_now()
-        if model and cooling:
-            capped = _capped(cooling, model)
-            if capped:
-                exclude = capped | exclude if exclude else capped
-        if session_key:
-            bound = local.sticky_get_now(session_key, self.sticky_ttl)
-            if bound:
-                # the bound account, looked up by id (the pool is a short list)
-                for held in self.accounts:
-                    if held.id == bound:
-                        if (  # _healthy, written out
-                            held.usable
-                            and bound not in cooling
-                            and not (exclude and bound in exclude)
-                            and (upstream is None or held.upstreams is None or upstream in held.upstreams)
-                        ):
-                            held.in_flight += 1
-                            local.lease_now(bound)
-                            return held
-                        break
+        bound = local.sticky_get_now(session_key, self.sticky_ttl) if session_key else None
+        account, bind = self._account_for(
+            local.cooldowns_now(), exclude, upstream, model, bound, local.in_flight_now
+        )
+        if bind and session_key:
+            local.sticky_set_now(session_key, account.id, self.sticky_ttl)
+        account.in_flight += 1
+        local.lease_now(account.id)
+        return account
+
+    def _account_for(
+        self,
+        cooling: dict[str, Cooldown],
+        exclude: set[str] | None,
+        upstream: str | None,
+        model: str | None,
+        bound: str | None,
+        busy: Callable[[], dict[str, int]],
+    ) -> tuple[Account, bool]:
+        """The account to lease, whatever the state: the session's bound one while it is
+        healthy, else the strategy's pick; and whether the session is to be bound to it.
+        ``busy`` gives the leases by account (read only by least_busy among several)."""
+        capped = _capped(cooling, model)
+        if capped:
+            exclude = capped | exclude if exclude else capped
+        if bound:
+            account = self.get(bound)
+            if account is not None and _healthy(account, cooling, exclude, upstream):
+                return account, False
         if self.strategy == "round_robin":  # the default: no list per request, however large the pool
             account = self._next_healthy(cooling, exclude, upstream)
             if account is None:
@@ -197,12 +190,8 @@ class AccountPool:
             healthy = [a for a in self.accounts if _healthy(a, cooling, exclude, upstream)]
             if not healthy:
                 raise self._exhausted(cooling, time.time(), upstream, model)
-            account = self._choose(healthy, local.in_flight_now() if self._reads_busy(healthy) else None)
-        if session_key:
-            local.sticky_set_now(session_key, account.id, self.sticky_ttl)
-        account.in_flight += 1
-        local.lease_now(account.id)
-        return account
+            account = self._choose(healthy, busy() if self._reads_busy(healthy) else None)
+        return account, True
 
     async def release(self, account: Account) -> None:
         account.in_flight -= 1
