@@ -127,8 +127,7 @@ class Observers:
     def __init__(self, items: list[CallObserver] | None = None) -> None:
         self._items: list[CallObserver] = []
         #: the admit of each observer whose admit does something: ``admit_now`` where it has
-        #: one, else ``admit`` (dispatch calls each in turn, with no coroutine of this class
-        #: around them, and awaits what they return)
+        #: one, else ``admit`` (``admit_now`` calls each in turn and awaits only what they return)
         self.admitters: list[Callable[[CallContext, CanonicalRequest], Awaitable[None] | None]] = []
         #: each observer's close: ``call_closed_now`` where it has one, else ``call_closed``
         self._closes: list[Callable[[CallContext], Awaitable[None] | None]] = []
@@ -142,10 +141,29 @@ class Observers:
         self._closes.append(getattr(observer, "call_closed_now", observer.call_closed))
 
     async def admit(self, call: CallContext, request: CanonicalRequest) -> None:
-        for admit in self.admitters:
+        pending = self.admit_now(call, request)
+        if pending is not None:
+            await pending
+
+    def admit_now(self, call: CallContext, request: CanonicalRequest) -> Awaitable[None] | None:
+        """``admit`` by plain calls while no observer has anything to await (the usual call:
+        no coroutine made); else the rest of it, from the first that has, to await."""
+        admitters = self.admitters
+        for i, admit in enumerate(admitters):
             pending = admit(call, request)
             if pending is not None:
-                await pending
+                return self._admit_rest(pending, call, request, i + 1)
+        call.admitted = True
+        return None
+
+    async def _admit_rest(
+        self, pending: Awaitable[None], call: CallContext, request: CanonicalRequest, start: int
+    ) -> None:
+        await pending
+        for admit in self.admitters[start:]:
+            more = admit(call, request)
+            if more is not None:
+                await more
         call.admitted = True
 
     async def call_closed(self, call: CallContext) -> None:

@@ -193,11 +193,9 @@ class Dispatcher:
             upstream = self.upstream_for(request, call)  # raises: not configured
         if serves is None:
             call.upstream = serves = upstream.name  # type: ignore[assignment]
-        for admit in self.observers.admitters:  # Observers.admit, written out
-            pending = admit(call, request)
-            if pending is not None:
-                await pending
-        call.admitted = True
+        admitting = self.observers.admit_now(call, request)
+        if admitting is not None:
+            await admitting
         if call.byo is not None:
             return await self._open_own(upstream, request, call, call.byo)
         pool = self.pool
