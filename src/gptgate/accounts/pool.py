@@ -105,7 +105,10 @@ class AccountPool:
 
     # -- membership (the account manager keeps these current)
     def get(self, account_id: str) -> Account | None:
-        return next((a for a in self.accounts if a.id == account_id), None)
+        for account in self.accounts:  # a loop, not next() over a generator: once per request
+            if account.id == account_id:
+                return account
+        return None
 
     def put(self, account: Account) -> None:
         """Add ``account`` or replace the one with its id."""
@@ -175,9 +178,10 @@ class AccountPool:
         """The account to lease, whatever the state: the session's bound one while it is
         healthy, else the strategy's pick; and whether the session is to be bound to it.
         ``busy`` gives the leases by account (read only by least_busy among several)."""
-        capped = _capped(cooling, model)
-        if capped:
-            exclude = capped | exclude if exclude else capped
+        if model and cooling:  # (_capped's own first test, without its call when nothing cools)
+            capped = _capped(cooling, model)
+            if capped:
+                exclude = capped | exclude if exclude else capped
         if bound:
             account = self.get(bound)
             if account is not None and _healthy(account, cooling, exclude, upstream):
